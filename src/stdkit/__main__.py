@@ -1,0 +1,7 @@
+"""Allow ``python -m stdkit``."""
+
+from __future__ import annotations
+
+from stdkit.cli import main
+
+main()

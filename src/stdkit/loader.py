@@ -1,0 +1,514 @@
+"""From a repository on disk to the model: find the root, read settings and standards safely.
+
+Paths never leave the repository: ids are checked with a full match before they become file
+names, and a file or folder that resolves (through a symlink) outside the repository is refused
+without being read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stdkit import schema, yamlio
+from stdkit.diagnostics import Diagnostic, Severity
+from stdkit.errors import UsageError
+from stdkit.model import (
+    E2E,
+    Case,
+    Clause,
+    Criterion,
+    Environment,
+    EvidenceType,
+    Level,
+    Message,
+    Node,
+    Origin,
+    Provision,
+    Reference,
+    Signal,
+    Standard,
+    Step,
+    Term,
+    Text,
+    Unit,
+    ValueEntry,
+    ValueTable,
+)
+
+STANDARD_ID = re.compile(r"[a-z][a-z0-9-]{1,63}")
+OBJECT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,79}")
+SETTINGS_FILE = "stdkit.yaml"
+STANDARDS_DIR = "standards"
+META_FILE = "standard.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Repository settings from ``stdkit.yaml`` (all optional)."""
+
+    languages: tuple[str, ...] = ("en",)
+    designation_prefix: str | None = None
+    rules: dict[str, str] = field(default_factory=dict)
+    max_file_bytes: int = yamlio.DEFAULT_MAX_BYTES
+
+
+@dataclass(slots=True)
+class Repository:
+    """Everything read from one repository: settings, standards, and what went wrong reading."""
+
+    root: Path
+    settings: Settings
+    standards: dict[str, Standard] = field(default_factory=dict)
+    documents: dict[str, yamlio.Document] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    folders: dict[str, str] = field(default_factory=dict)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding ``stdkit.yaml`` or ``standards/``."""
+    start = start.resolve()
+    if start.is_file():
+        start = start.parent
+    for folder in (start, *start.parents):
+        if (folder / SETTINGS_FILE).is_file() or (folder / STANDARDS_DIR).is_dir():
+            return folder
+    raise UsageError(
+        f"{start} is not inside a standards repository (no {SETTINGS_FILE} or {STANDARDS_DIR}/"
+        " found here or above); run 'stdkit init' to make one"
+    )
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` (after resolving symlinks) stays inside ``root``."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_settings(root: Path) -> tuple[Settings, list[Diagnostic], yamlio.Document | None]:
+    path = root / SETTINGS_FILE
+    if not path.exists():
+        return Settings(), [], None
+    if not inside(root, path) or not path.is_file():
+        return Settings(), [_escape(SETTINGS_FILE)], None
+    doc = yamlio.read_file(path, SETTINGS_FILE)
+    diags = list(doc.diagnostics) + schema.check(doc, "stdkit")
+    data = doc.data if isinstance(doc.data, dict) else {}
+    langs = data.get("languages")
+    rules = data.get("rules")
+    max_bytes = data.get("max_file_bytes")
+    settings = Settings(
+        languages=tuple(x for x in langs if isinstance(x, str)) if isinstance(langs, list) and langs
+        else ("en",),
+        designation_prefix=data.get("designation_prefix")
+        if isinstance(data.get("designation_prefix"), str) else None,
+        rules={k: v for k, v in rules.items() if isinstance(v, str)}
+        if isinstance(rules, dict) else {},
+        max_file_bytes=max_bytes if isinstance(max_bytes, int) and max_bytes >= 1024
+        else yamlio.DEFAULT_MAX_BYTES,
+    )
+    return settings, diags, doc
+
+
+def _escape(file: str) -> Diagnostic:
+    return Diagnostic(
+        "FILE002", Severity.ERROR,
+        "refused: this path is a symbolic link that leads outside the repository", file,
+        hint="replace the link with the file itself",
+    )
+
+
+def load_repository(root: Path) -> Repository:
+    """Read every standard under ``root/standards``; problems become diagnostics, not errors."""
+    settings, diags, settings_doc = read_settings(root)
+    repo = Repository(root=root, settings=settings, diagnostics=diags)
+    if settings_doc is not None:
+        repo.documents[SETTINGS_FILE] = settings_doc
+    base = root / STANDARDS_DIR
+    if not base.is_dir():
+        return repo
+    if not inside(root, base):
+        repo.diagnostics.append(_escape(STANDARDS_DIR))
+        return repo
+    for folder in sorted(base.iterdir(), key=lambda p: p.name):
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        standard = _load_standard(repo, folder)
+        if standard is not None and standard.id not in repo.standards:
+            repo.standards[standard.id] = standard
+            repo.folders[standard.id] = folder.name
+    return repo
+
+
+def _read(repo: Repository, path: Path) -> yamlio.Document:
+    file = rel(repo.root, path)
+    if not inside(repo.root, path):
+        doc = yamlio.Document(file, ok=False)
+        doc.diagnostics.append(_escape(file))
+    else:
+        doc = yamlio.read_file(path, file, max_bytes=repo.settings.max_file_bytes)
+    repo.documents[file] = doc
+    repo.diagnostics.extend(doc.diagnostics)
+    return doc
+
+
+def _load_standard(repo: Repository, folder: Path) -> Standard | None:
+    name = folder.name
+    meta_path = folder / META_FILE
+    meta_file = rel(repo.root, meta_path)
+    if not inside(repo.root, folder):
+        repo.diagnostics.append(_escape(rel(repo.root, folder)))
+        return None
+    if not meta_path.is_file():
+        if any(folder.glob("*.yaml")):
+            repo.diagnostics.append(Diagnostic(
+                "STD009", Severity.ERROR, f"the folder {name!r} has part files but no {META_FILE}",
+                rel(repo.root, folder), hint="run 'stdkit new' or add standard.yaml"))
+        return None
+    doc = _read(repo, meta_path)
+    repo.diagnostics.extend(schema.check(doc, "standard"))
+    data = doc.data if isinstance(doc.data, dict) else {}
+    origin = Origin(meta_file, (), 1, 1, doc)
+
+    std_id = data.get("id") if isinstance(data.get("id"), str) else name
+    if not STANDARD_ID.fullmatch(name):
+        repo.diagnostics.append(Diagnostic(
+            "STD001", Severity.ERROR,
+            f"the folder name {name!r} is not a valid standard id", meta_file,
+            object=std_id, hint="rename the folder: 2–64 lower-case letters, digits and '-'"))
+    elif isinstance(data.get("id"), str) and data["id"] != name:
+        line, col = doc.at(("id",))
+        repo.diagnostics.append(Diagnostic(
+            "STD001", Severity.ERROR,
+            f"the standard's id {data['id']!r} differs from its folder name {name!r}",
+            meta_file, line, col, std_id, hint=f"set id: {name} or rename the folder"))
+
+    settings_langs = repo.settings.languages
+    langs_value = data.get("languages")
+    languages = (
+        tuple(x for x in langs_value if isinstance(x, str))
+        if isinstance(langs_value, list) and langs_value else settings_langs
+    )
+    build = _Builder(languages)
+
+    part_ids: list[tuple[str, Origin]] = []
+    raw_parts = data.get("parts")
+    if isinstance(raw_parts, list):
+        for i, pid in enumerate(raw_parts):
+            if isinstance(pid, str):
+                part_ids.append((pid, origin.child("parts", i)))
+
+    parts: list[Clause] = []
+    listed: set[str] = set()
+    for pid, porigin in part_ids:
+        if pid in listed:
+            repo.diagnostics.append(Diagnostic(
+                "STD005", Severity.ERROR, f"the part {pid!r} is listed twice", meta_file,
+                porigin.line, porigin.column, pid, hint="remove the second entry"))
+            continue
+        listed.add(pid)
+        if not OBJECT_ID.fullmatch(pid):
+            continue  # the schema reports it; never turn it into a path
+        path = folder / f"{pid}.yaml"
+        if not path.is_file() and not path.is_symlink():
+            yml = folder / f"{pid}.yml"
+            hint = (f"rename {pid}.yml to {pid}.yaml" if yml.exists()
+                    else f"create {rel(repo.root, path)} or remove '{pid}' from parts")
+            repo.diagnostics.append(Diagnostic(
+                "STD002", Severity.ERROR, f"the part {pid!r} has no file {pid}.yaml", meta_file,
+                porigin.line, porigin.column, pid, hint=hint))
+            continue
+        pdoc = _read(repo, path)
+        repo.diagnostics.extend(schema.check(pdoc, "part"))
+        if not isinstance(pdoc.data, dict):
+            continue
+        part = build.clause(pdoc.data, Origin(pdoc.file, (), 1, 1, pdoc), top=True)
+        if part.id != pid:
+            line, col = pdoc.at(("id",))
+            repo.diagnostics.append(Diagnostic(
+                "STD004", Severity.ERROR,
+                f"the part file {pid}.yaml holds the part {part.id!r}", pdoc.file, line, col,
+                part.id, hint=f"set id: {pid}, or rename the file to {part.id}.yaml"))
+        parts.append(part)
+
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.suffix in (".yaml", ".yml") and path.name != META_FILE and path.stem not in listed:
+            repo.diagnostics.append(Diagnostic(
+                "STD003", Severity.ERROR,
+                f"the file {path.name} is not listed in parts, so it is not part of the standard",
+                rel(repo.root, path), object=path.stem,
+                hint=f"add '{path.stem}' to parts in {META_FILE}, or delete the file"))
+
+    def texts(key: str) -> tuple[Text, ...]:
+        value = data.get(key)
+        if isinstance(value, list):
+            return tuple(t for i, v in enumerate(value)
+                         if (t := build.text(v, origin.child(key, i))) is not None)
+        t = build.text(value, origin.child(key))
+        return (t,) if t is not None else ()
+
+    supersedes = data.get("supersedes")
+    return Standard(
+        id=std_id,
+        folder=name,
+        origin=origin,
+        designation=_s(data.get("designation")),
+        kind=_s(data.get("kind")),
+        title=build.text(data.get("title"), origin.child("title")),
+        languages=languages,
+        stage=_s(data.get("stage")),
+        revision=_i(data.get("revision")),
+        edition=_i(data.get("edition")) or 1,
+        date=_s(data.get("date")),
+        committee=texts("committee"),
+        drafting_units=texts("drafting_units"),
+        drafters=texts("drafters"),
+        proposer=texts("proposer"),
+        supersedes=(supersedes,) if isinstance(supersedes, str)
+        else tuple(x for x in supersedes if isinstance(x, str))
+        if isinstance(supersedes, list) else (),
+        comment_deadline=_s(data.get("comment_deadline")),
+        part_ids=tuple(part_ids),
+        parts=tuple(parts),
+        waive=_waive(data.get("waive")),
+    )
+
+
+def _s(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _i(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _n(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+def _waive(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _strings(value: Any, origin: Origin, key: str) -> tuple[tuple[str, Origin], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple((v, origin.child(key, i)) for i, v in enumerate(value) if isinstance(v, str))
+
+
+class _Builder:
+    """Builds model objects from schema-shaped data, tolerating anything the schema reports."""
+
+    def __init__(self, languages: tuple[str, ...]) -> None:
+        self.languages = languages
+        self.single = languages[0] if len(languages) == 1 else None
+
+    def text(self, value: Any, origin: Origin) -> Text | None:
+        if isinstance(value, str):
+            return Text({self.single or "": value}, origin)
+        if isinstance(value, dict):
+            values = {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+            return Text(values, origin) if values else None
+        return None
+
+    def texts(self, value: Any, origin: Origin) -> tuple[Text, ...]:
+        if not isinstance(value, list):
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            t = self.text(item, origin.child(i))
+            if t is not None:
+                out.append(t)
+        return tuple(out)
+
+    def _list(
+        self, data: dict[str, Any], key: str, origin: Origin,
+        make: Callable[[dict[str, Any], Origin], Any],
+    ) -> tuple[Any, ...]:
+        value = data.get(key)
+        if not isinstance(value, list):
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                out.append(make(item, origin.child(key, i)))
+        return tuple(out)
+
+    def clause(self, d: dict[str, Any], o: Origin, *, top: bool = False) -> Clause:
+        t = self.text
+        return Clause(
+            id=_s(d.get("id")) or "",
+            origin=o,
+            waive=_waive(d.get("waive")),
+            type=_s(d.get("type")) if top else None,
+            annex=_s(d.get("annex")),
+            title=t(d.get("title"), o.child("title")),
+            text=t(d.get("text"), o.child("text")),
+            provisions=self._list(d, "provisions", o, self.provision),
+            notes=self.texts(d.get("notes"), o.child("notes")),
+            examples=self.texts(d.get("examples"), o.child("examples")),
+            clauses=self._list(d, "clauses", o, self.clause),
+            under_test=d.get("under_test") is True,
+            references=self._list(d, "references", o, self.reference),
+            terms=self._list(d, "terms", o, self.term),
+            nodes=self._list(d, "nodes", o, self.node),
+            value_tables=self._list(d, "value_tables", o, self.value_table),
+            units=self._list(d, "units", o, self.unit),
+            messages=self._list(d, "messages", o, self.message),
+            environments=self._list(d, "environments", o, self.environment),
+            cases=self._list(d, "cases", o, self.case),
+            evidence_types=self._list(d, "evidence_types", o, self.evidence_type),
+            levels=self._list(d, "levels", o, self.level),
+        )
+
+    def provision(self, d: dict[str, Any], o: Origin) -> Provision:
+        ver = d.get("verification")
+        return Provision(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")), kind=_s(d.get("kind")),
+            text=self.text(d.get("text"), o.child("text")),
+            verification=tuple(v for v in ver if isinstance(v, str)) if isinstance(ver, list)
+            else (),
+            asil=_s(d.get("asil")),
+        )
+
+    def reference(self, d: dict[str, Any], o: Origin) -> Reference:
+        return Reference(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")),
+            designation=_s(d.get("designation")), title=self.text(d.get("title"), o.child("title")),
+        )
+
+    def term(self, d: dict[str, Any], o: Origin) -> Term:
+        return Term(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")),
+            term=self.text(d.get("term"), o.child("term")),
+            definition=self.text(d.get("definition"), o.child("definition")),
+            abbreviation=_s(d.get("abbreviation")), source=_s(d.get("source")),
+            notes=self.texts(d.get("notes"), o.child("notes")),
+        )
+
+    def node(self, d: dict[str, Any], o: Origin) -> Node:
+        return Node(id=d["id"], origin=o, waive=_waive(d.get("waive")),
+                    name=self.text(d.get("name"), o.child("name")))
+
+    def value_table(self, d: dict[str, Any], o: Origin) -> ValueTable:
+        entries = d.get("entries")
+        items: Iterable[Any] = entries if isinstance(entries, list) else ()
+        return ValueTable(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")),
+            entries=tuple(
+                ValueEntry(_i(e.get("value")), _s(e.get("name")), o.child("entries", i))
+                for i, e in enumerate(items) if isinstance(e, dict)
+            ),
+        )
+
+    def unit(self, d: dict[str, Any], o: Origin) -> Unit:
+        return Unit(id=d["id"], name=self.text(d.get("name"), o.child("name")),
+                    quantity=_s(d.get("quantity")), origin=o)
+
+    def message(self, d: dict[str, Any], o: Origin) -> Message:
+        e2e = d.get("e2e")
+        recv = d.get("receivers")
+        return Message(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")), name=_s(d.get("name")),
+            can_id=_s(d.get("can_id")), dlc=_i(d.get("dlc")), sender=_s(d.get("sender")),
+            receivers=tuple(r for r in recv if isinstance(r, str)) if isinstance(recv, list)
+            else (),
+            transmission=_s(d.get("transmission")),
+            cycle_ms=_n(d.get("cycle_ms")), timeout_ms=_n(d.get("timeout_ms")),
+            e2e=E2E(_s(e2e.get("profile")), _i(e2e.get("data_id")), _s(e2e.get("counter")),
+                    _s(e2e.get("checksum")), o.child("e2e")) if isinstance(e2e, dict) else None,
+            signals=self._list(d, "signals", o, self.signal),
+        )
+
+    def signal(self, d: dict[str, Any], o: Origin) -> Signal:
+        signed = d.get("signed")
+        return Signal(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")), name=_s(d.get("name")),
+            description=self.text(d.get("description"), o.child("description")),
+            start_bit=_i(d.get("start_bit")), length=_i(d.get("length")),
+            byte_order=_s(d.get("byte_order")),
+            signed=signed if isinstance(signed, bool) else None,
+            factor=_n(d.get("factor")), offset=_n(d.get("offset")),
+            min=_n(d.get("min")), max=_n(d.get("max")), unit=_s(d.get("unit")),
+            initial=_n(d.get("initial")), invalid_raw=_i(d.get("invalid_raw")),
+            value_table=_s(d.get("value_table")), vss_path=_s(d.get("vss_path")),
+        )
+
+    def environment(self, d: dict[str, Any], o: Origin) -> Environment:
+        return Environment(id=d["id"], origin=o, waive=_waive(d.get("waive")),
+                           type=_s(d.get("type")),
+                           description=self.text(d.get("description"), o.child("description")))
+
+    def case(self, d: dict[str, Any], o: Origin) -> Case:
+        steps = d.get("steps")
+        return Case(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")),
+            title=self.text(d.get("title"), o.child("title")),
+            objective=self.text(d.get("objective"), o.child("objective")),
+            verifies=_strings(d.get("verifies"), o, "verifies"),
+            method=_s(d.get("method")), level=_s(d.get("level")),
+            environment=_s(d.get("environment")), asil=_s(d.get("asil")),
+            preconditions=self.texts(d.get("preconditions"), o.child("preconditions")),
+            steps=tuple(
+                Step(self.text(s.get("action"), o.child("steps", i, "action")),
+                     self.text(s.get("expected"), o.child("steps", i, "expected")),
+                     o.child("steps", i))
+                for i, s in enumerate(steps if isinstance(steps, list) else ())
+                if isinstance(s, dict)
+            ),
+            pass_criteria=self.texts(d.get("pass_criteria"), o.child("pass_criteria")),
+        )
+
+    def evidence_type(self, d: dict[str, Any], o: Origin) -> EvidenceType:
+        return EvidenceType(id=d["id"], origin=o, waive=_waive(d.get("waive")),
+                            name=self.text(d.get("name"), o.child("name")),
+                            description=self.text(d.get("description"), o.child("description")))
+
+    def criterion(self, d: dict[str, Any], o: Origin) -> Criterion:
+        mandatory = d.get("mandatory")
+        return Criterion(id=d["id"], origin=o, waive=_waive(d.get("waive")),
+                         text=self.text(d.get("text"), o.child("text")),
+                         mandatory=mandatory if isinstance(mandatory, bool) else None,
+                         evidence=_strings(d.get("evidence"), o, "evidence"))
+
+    def level(self, d: dict[str, Any], o: Origin) -> Level:
+        return Level(
+            id=d["id"], origin=o, waive=_waive(d.get("waive")), level=_i(d.get("level")),
+            name=self.text(d.get("name"), o.child("name")),
+            description=self.text(d.get("description"), o.child("description")),
+            environment=self.text(d.get("environment"), o.child("environment")),
+            criteria=self._list(d, "criteria", o, self.criterion),
+        )
+
+
+def standard_of(repo: Repository, path: Path) -> set[str] | None:
+    """The ids of the standards a command-line path names (None: all of them)."""
+    path = path.resolve()
+    root = repo.root.resolve()
+    if path == root or path == (root / STANDARDS_DIR).resolve():
+        return None
+    if not path.is_relative_to(root):
+        raise UsageError(f"{path} is outside the repository {root}")
+    parts = path.relative_to(root).parts
+    if len(parts) >= 2 and parts[0] == STANDARDS_DIR:
+        folder = parts[1]
+        ids = {sid for sid, f in repo.folders.items() if f == folder}
+        return ids or {folder}
+    if not os.path.exists(path):
+        raise UsageError(f"{path} does not exist")
+    return None

@@ -1,0 +1,428 @@
+"""The model of a standard: frozen dataclasses, no I/O.
+
+Everything that carries an id is an *object*; every object knows where it was written
+(:class:`Origin`) so that any finding about it can point at a file, line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from stdkit.yamlio import Document, Path_
+
+KINDS = ("interface", "verification", "maturity")
+PART_TYPES = (
+    "foreword", "introduction", "scope", "normative-references", "terms", "symbols",
+    "clause", "annex", "bibliography",
+)
+UNNUMBERED_TYPES = frozenset({"foreword", "introduction", "bibliography"})
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where something was written: a file, the path to it inside the file, and its position."""
+
+    file: str
+    path: tuple[str | int, ...] = ()
+    line: int = 1
+    column: int = 1
+    doc: Document | None = field(default=None, compare=False, repr=False)
+
+    def at(self, *steps: str | int, key: bool = False) -> tuple[int, int]:
+        """Line and column of a field below this object (the object itself if absent)."""
+        if self.doc is None:
+            return self.line, self.column
+        return self.doc.at((*self.path, *steps), key=key)
+
+    def child(self, *steps: str | int) -> Origin:
+        path: Path_ = (*self.path, *steps)
+        if self.doc is None:
+            return Origin(self.file, path, self.line, self.column)
+        line, col = self.doc.at(path)
+        return Origin(self.file, path, line, col, self.doc)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Prose in one or more languages; ``""`` keys a plain string not yet tied to a language."""
+
+    values: Mapping[str, str]
+    origin: Origin
+
+    def get(self, lang: str, *fallbacks: str) -> str | None:
+        for candidate in (lang, *fallbacks, ""):
+            value = self.values.get(candidate)
+            if value is not None:
+                return value
+        return None
+
+    def first(self) -> str:
+        for value in self.values.values():
+            return value
+        return ""
+
+    def items(self) -> Iterator[tuple[str, str, Origin]]:
+        """(language, string, origin of that string) for every language present."""
+        for lang, value in self.values.items():
+            yield lang, value, (self.origin if lang == "" else self.origin.child(lang))
+
+
+Waivers = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Obj:
+    """Base of everything that carries an id."""
+
+    KIND: ClassVar[str] = "object"
+    TEXTS: ClassVar[tuple[str, ...]] = ()
+
+    id: str
+    origin: Origin
+    waive: Waivers = field(default_factory=dict)
+
+    def texts(self) -> Iterator[tuple[str, Text]]:
+        """(field name, text) for every prose field of this object, lists flattened."""
+        for name in self.TEXTS:
+            value = getattr(self, name)
+            if isinstance(value, Text):
+                yield name, value
+            elif isinstance(value, tuple):
+                for item in value:
+                    if isinstance(item, Text):
+                        yield name, item
+                    elif isinstance(item, Step):
+                        if item.action:
+                            yield name, item.action
+                        if item.expected:
+                            yield name, item.expected
+
+    def children(self) -> Iterator[Obj]:
+        return iter(())
+
+
+@dataclass(frozen=True, slots=True)
+class Provision(Obj):
+    KIND: ClassVar[str] = "provision"
+    TEXTS: ClassVar[tuple[str, ...]] = ("text",)
+
+    kind: str | None = None
+    text: Text | None = None
+    verification: tuple[str, ...] = ()
+    asil: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Term(Obj):
+    KIND: ClassVar[str] = "term"
+    TEXTS: ClassVar[tuple[str, ...]] = ("term", "definition", "notes")
+
+    term: Text | None = None
+    definition: Text | None = None
+    abbreviation: str | None = None
+    source: str | None = None
+    notes: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reference(Obj):
+    KIND: ClassVar[str] = "reference"
+    TEXTS: ClassVar[tuple[str, ...]] = ("title",)
+
+    designation: str | None = None
+    title: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Node(Obj):
+    KIND: ClassVar[str] = "node"
+    TEXTS: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValueEntry:
+    value: int | None
+    name: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class ValueTable(Obj):
+    KIND: ClassVar[str] = "value_table"
+
+    entries: tuple[ValueEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit of measure; units have their own namespace (not standard object ids)."""
+
+    id: str
+    name: Text | None
+    quantity: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Signal(Obj):
+    KIND: ClassVar[str] = "signal"
+    TEXTS: ClassVar[tuple[str, ...]] = ("description",)
+
+    name: str | None = None
+    description: Text | None = None
+    start_bit: int | None = None
+    length: int | None = None
+    byte_order: str | None = None
+    signed: bool | None = None
+    factor: float | None = None
+    offset: float | None = None
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+    initial: float | None = None
+    invalid_raw: int | None = None
+    value_table: str | None = None
+    vss_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class E2E:
+    profile: str | None
+    data_id: int | None
+    counter: str | None
+    checksum: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Message(Obj):
+    KIND: ClassVar[str] = "message"
+
+    name: str | None = None
+    can_id: str | None = None
+    dlc: int | None = None
+    sender: str | None = None
+    receivers: tuple[str, ...] = ()
+    transmission: str | None = None
+    cycle_ms: float | None = None
+    timeout_ms: float | None = None
+    e2e: E2E | None = None
+    signals: tuple[Signal, ...] = ()
+
+    def children(self) -> Iterator[Obj]:
+        return iter(self.signals)
+
+
+@dataclass(frozen=True, slots=True)
+class Environment(Obj):
+    KIND: ClassVar[str] = "environment"
+    TEXTS: ClassVar[tuple[str, ...]] = ("description",)
+
+    type: str | None = None
+    description: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    action: Text | None
+    expected: Text | None
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Case(Obj):
+    KIND: ClassVar[str] = "case"
+    TEXTS: ClassVar[tuple[str, ...]] = (
+        "title", "objective", "preconditions", "steps", "pass_criteria",
+    )
+
+    title: Text | None = None
+    objective: Text | None = None
+    verifies: tuple[tuple[str, Origin], ...] = ()
+    method: str | None = None
+    level: str | None = None
+    environment: str | None = None
+    asil: str | None = None
+    preconditions: tuple[Text, ...] = ()
+    steps: tuple[Step, ...] = ()
+    pass_criteria: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceType(Obj):
+    KIND: ClassVar[str] = "evidence_type"
+    TEXTS: ClassVar[tuple[str, ...]] = ("name", "description")
+
+    name: Text | None = None
+    description: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion(Obj):
+    KIND: ClassVar[str] = "criterion"
+    TEXTS: ClassVar[tuple[str, ...]] = ("text",)
+
+    text: Text | None = None
+    mandatory: bool | None = None
+    evidence: tuple[tuple[str, Origin], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Level(Obj):
+    KIND: ClassVar[str] = "level"
+    TEXTS: ClassVar[tuple[str, ...]] = ("name", "description", "environment")
+
+    level: int | None = None
+    name: Text | None = None
+    description: Text | None = None
+    environment: Text | None = None
+    criteria: tuple[Criterion, ...] = ()
+
+    def children(self) -> Iterator[Obj]:
+        return iter(self.criteria)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause(Obj):
+    """A part (top-level element, with a ``type``) or a subclause (``type`` None)."""
+
+    KIND: ClassVar[str] = "clause"
+    TEXTS: ClassVar[tuple[str, ...]] = ("title", "text", "notes", "examples")
+
+    type: str | None = None
+    annex: str | None = None
+    title: Text | None = None
+    text: Text | None = None
+    provisions: tuple[Provision, ...] = ()
+    notes: tuple[Text, ...] = ()
+    examples: tuple[Text, ...] = ()
+    clauses: tuple[Clause, ...] = ()
+    under_test: bool = False
+    references: tuple[Reference, ...] = ()
+    terms: tuple[Term, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    value_tables: tuple[ValueTable, ...] = ()
+    units: tuple[Unit, ...] = ()
+    messages: tuple[Message, ...] = ()
+    environments: tuple[Environment, ...] = ()
+    cases: tuple[Case, ...] = ()
+    evidence_types: tuple[EvidenceType, ...] = ()
+    levels: tuple[Level, ...] = ()
+
+    CONTENT: ClassVar[tuple[str, ...]] = (
+        "provisions", "references", "terms", "nodes", "value_tables", "messages",
+        "environments", "cases", "evidence_types", "levels", "clauses",
+    )
+
+    def children(self) -> Iterator[Obj]:
+        for name in self.CONTENT:
+            yield from getattr(self, name)
+
+    @property
+    def label(self) -> str:
+        return self.type or ("annex" if self.annex else "clause")
+
+
+@dataclass(frozen=True, slots=True)
+class Standard:
+    """One standard: its metadata (``standard.yaml``) and its parts in order."""
+
+    id: str
+    folder: str
+    origin: Origin
+    designation: str | None = None
+    kind: str | None = None
+    title: Text | None = None
+    languages: tuple[str, ...] = ("en",)
+    stage: str | None = None
+    revision: int | None = None
+    edition: int = 1
+    date: str | None = None
+    committee: tuple[Text, ...] = ()
+    drafting_units: tuple[Text, ...] = ()
+    drafters: tuple[Text, ...] = ()
+    proposer: tuple[Text, ...] = ()
+    supersedes: tuple[str, ...] = ()
+    comment_deadline: str | None = None
+    part_ids: tuple[tuple[str, Origin], ...] = ()
+    parts: tuple[Clause, ...] = ()
+    waive: Waivers = field(default_factory=dict)
+
+    def texts(self) -> Iterator[tuple[str, Text]]:
+        if self.title:
+            yield "title", self.title
+        for name in ("committee", "drafting_units", "drafters", "proposer"):
+            for text in getattr(self, name):
+                yield name, text
+
+    def objects(self) -> Iterator[tuple[Obj, Obj | None]]:
+        """Every object with an id, depth first in document order, with its parent."""
+        stack: list[tuple[Obj, Obj | None]] = [(p, None) for p in reversed(self.parts)]
+        while stack:
+            obj, parent = stack.pop()
+            yield obj, parent
+            stack.extend((c, obj) for c in reversed(list(obj.children())))
+
+    def units(self) -> Iterator[Unit]:
+        for obj, _ in self.objects():
+            if isinstance(obj, Clause):
+                yield from obj.units
+
+
+def numbering(standard: Standard) -> dict[str, str]:
+    """Clause numbers by id: 1, 2, 2.1 … for the body, A, A.1 … for annexes, 3.1 … for terms."""
+    numbers: dict[str, str] = {}
+    body = 0
+    annex = 0
+
+    def sub(clause: Clause, prefix: str) -> None:
+        for i, child in enumerate(clause.clauses, 1):
+            number = f"{prefix}.{i}"
+            numbers[child.id] = number
+            sub(child, number)
+
+    for part in standard.parts:
+        if part.type in UNNUMBERED_TYPES:
+            continue
+        if part.type == "annex":
+            prefix = chr(ord("A") + annex) if annex < 26 else f"Z{annex - 25}"
+            annex += 1
+        else:
+            body += 1
+            prefix = str(body)
+        numbers[part.id] = prefix
+        sub(part, prefix)
+        for i, term in enumerate(part.terms, 1):
+            numbers[term.id] = f"{prefix}.{i}"
+    return numbers
+
+
+ROLE = re.compile(r":(ref|term|cite):`([^`\n]*)`")
+
+
+def role_target(content: str) -> str:
+    """The target of a role's content: ``ID`` or the ``ID`` of ``title <ID>``."""
+    content = content.strip()
+    if content.endswith(">") and "<" in content:
+        return content[content.rindex("<") + 1 : -1].strip()
+    return content
+
+
+def roles(text: Text) -> Iterator[tuple[str, str, str, tuple[int, int]]]:
+    """(role, target, language, (line, column)) for every stdkit role in ``text``."""
+    for lang, value, origin in text.items():
+        if ":" not in value:
+            continue
+        for match in ROLE.finditer(value):
+            doc = origin.doc
+            where = (
+                doc.text_line(origin.path, match.start()) if doc is not None
+                else (origin.line, origin.column)
+            )
+            yield match.group(1), role_target(match.group(2)), lang, where
