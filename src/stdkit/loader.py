@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from stdkit import schema, yamlio
 from stdkit.diagnostics import Diagnostic, Severity
@@ -57,6 +57,57 @@ class Settings:
     max_file_bytes: int = yamlio.DEFAULT_MAX_BYTES
 
 
+class Source(Protocol):
+    """Where a repository's files come from: the working tree, or a git revision."""
+
+    def is_dir(self, rel: str) -> bool: ...
+
+    def is_file(self, rel: str) -> bool: ...
+
+    def listdir(self, rel: str) -> list[str]: ...
+
+    def escapes(self, rel: str) -> bool:
+        """Whether ``rel`` is (or passes through) a link that leads outside the repository."""
+        ...
+
+    def read(self, rel: str, max_bytes: int) -> bytes: ...
+
+
+class DiskSource:
+    """Files of the working tree under ``root``; nothing outside it is ever opened."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._resolved = root.resolve()
+
+    def _path(self, rel: str) -> Path:
+        return self.root / rel if rel else self.root
+
+    def is_dir(self, rel: str) -> bool:
+        return self._path(rel).is_dir()
+
+    def is_file(self, rel: str) -> bool:
+        return self._path(rel).is_file()
+
+    def listdir(self, rel: str) -> list[str]:
+        return sorted(p.name for p in self._path(rel).iterdir())
+
+    def escapes(self, rel: str) -> bool:
+        try:
+            return not self._path(rel).resolve().is_relative_to(self._resolved)
+        except (OSError, RuntimeError):
+            return True
+
+    def read(self, rel: str, max_bytes: int) -> bytes:
+        path = self._path(rel)
+        # O_NOFOLLOW on the last step: the file was checked by escapes(), and a link swapped in
+        # since then is refused rather than followed.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)) \
+            if not path.is_symlink() else os.open(path, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read(max_bytes + 1)
+
+
 @dataclass(slots=True)
 class Repository:
     """Everything read from one repository: settings, standards, and what went wrong reading."""
@@ -67,6 +118,7 @@ class Repository:
     documents: dict[str, yamlio.Document] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     folders: dict[str, str] = field(default_factory=dict)
+    source: Source | None = None
 
 
 def find_root(start: Path) -> Path:
@@ -98,13 +150,18 @@ def rel(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def read_settings(root: Path) -> tuple[Settings, list[Diagnostic], yamlio.Document | None]:
-    path = root / SETTINGS_FILE
-    if not path.exists():
+def read_settings(
+    root: Path, source: Source | None = None
+) -> tuple[Settings, list[Diagnostic], yamlio.Document | None]:
+    """The settings of the repository at ``root`` (defaults when there is no stdkit.yaml)."""
+    source = source or DiskSource(root)
+    if not source.is_file(SETTINGS_FILE):
+        if source.escapes(SETTINGS_FILE):
+            return Settings(), [_escape(SETTINGS_FILE)], None
         return Settings(), [], None
-    if not inside(root, path) or not path.is_file():
+    if source.escapes(SETTINGS_FILE):
         return Settings(), [_escape(SETTINGS_FILE)], None
-    doc = yamlio.read_file(path, SETTINGS_FILE)
+    doc = _read_doc(source, SETTINGS_FILE, yamlio.DEFAULT_MAX_BYTES)
     diags = list(doc.diagnostics) + schema.check(doc, "stdkit")
     data = doc.data if isinstance(doc.data, dict) else {}
     langs = data.get("languages")
@@ -123,6 +180,17 @@ def read_settings(root: Path) -> tuple[Settings, list[Diagnostic], yamlio.Docume
     return settings, diags, doc
 
 
+def _read_doc(source: Source, rel: str, max_bytes: int) -> yamlio.Document:
+    try:
+        raw = source.read(rel, max_bytes)
+    except OSError as exc:
+        doc = yamlio.Document(rel, ok=False)
+        doc.diagnostics.append(Diagnostic(
+            "FILE001", Severity.ERROR, f"cannot read the file: {exc.strerror or exc}", rel))
+        return doc
+    return yamlio.read_bytes(raw, rel, max_bytes=max_bytes)
+
+
 def _escape(file: str) -> Diagnostic:
     return Diagnostic(
         "FILE002", Severity.ERROR,
@@ -131,54 +199,54 @@ def _escape(file: str) -> Diagnostic:
     )
 
 
-def load_repository(root: Path) -> Repository:
-    """Read every standard under ``root/standards``; problems become diagnostics, not errors."""
-    settings, diags, settings_doc = read_settings(root)
-    repo = Repository(root=root, settings=settings, diagnostics=diags)
+def load_repository(root: Path, source: Source | None = None) -> Repository:
+    """Read every standard under ``standards/``; problems become diagnostics, not errors."""
+    source = source or DiskSource(root)
+    settings, diags, settings_doc = read_settings(root, source)
+    repo = Repository(root=root, settings=settings, diagnostics=diags, source=source)
     if settings_doc is not None:
         repo.documents[SETTINGS_FILE] = settings_doc
-    base = root / STANDARDS_DIR
-    if not base.is_dir():
+    if not source.is_dir(STANDARDS_DIR):
         return repo
-    if not inside(root, base):
+    if source.escapes(STANDARDS_DIR):
         repo.diagnostics.append(_escape(STANDARDS_DIR))
         return repo
-    for folder in sorted(base.iterdir(), key=lambda p: p.name):
-        if not folder.is_dir() or folder.name.startswith("."):
+    for name in source.listdir(STANDARDS_DIR):
+        rel_folder = f"{STANDARDS_DIR}/{name}"
+        if name.startswith(".") or not source.is_dir(rel_folder):
             continue
-        standard = _load_standard(repo, folder)
+        standard = _load_standard(repo, source, rel_folder)
         if standard is not None and standard.id not in repo.standards:
             repo.standards[standard.id] = standard
-            repo.folders[standard.id] = folder.name
+            repo.folders[standard.id] = name
     return repo
 
 
-def _read(repo: Repository, path: Path) -> yamlio.Document:
-    file = rel(repo.root, path)
-    if not inside(repo.root, path):
+def _read(repo: Repository, source: Source, file: str) -> yamlio.Document:
+    if source.escapes(file):
         doc = yamlio.Document(file, ok=False)
         doc.diagnostics.append(_escape(file))
     else:
-        doc = yamlio.read_file(path, file, max_bytes=repo.settings.max_file_bytes)
+        doc = _read_doc(source, file, repo.settings.max_file_bytes)
     repo.documents[file] = doc
     repo.diagnostics.extend(doc.diagnostics)
     return doc
 
 
-def _load_standard(repo: Repository, folder: Path) -> Standard | None:
-    name = folder.name
-    meta_path = folder / META_FILE
-    meta_file = rel(repo.root, meta_path)
-    if not inside(repo.root, folder):
-        repo.diagnostics.append(_escape(rel(repo.root, folder)))
+def _load_standard(repo: Repository, source: Source, folder: str) -> Standard | None:
+    name = folder.rpartition("/")[2]
+    meta_file = f"{folder}/{META_FILE}"
+    if source.escapes(folder):
+        repo.diagnostics.append(_escape(folder))
         return None
-    if not meta_path.is_file():
-        if any(folder.glob("*.yaml")):
+    files = source.listdir(folder)
+    if META_FILE not in files:
+        if any(f.endswith((".yaml", ".yml")) for f in files):
             repo.diagnostics.append(Diagnostic(
                 "STD009", Severity.ERROR, f"the folder {name!r} has part files but no {META_FILE}",
-                rel(repo.root, folder), hint="run 'stdkit new' or add standard.yaml"))
+                folder, hint="run 'stdkit new' or add standard.yaml"))
         return None
-    doc = _read(repo, meta_path)
+    doc = _read(repo, source, meta_file)
     repo.diagnostics.extend(schema.check(doc, "standard"))
     data = doc.data if isinstance(doc.data, dict) else {}
     origin = Origin(meta_file, (), 1, 1, doc)
@@ -222,16 +290,15 @@ def _load_standard(repo: Repository, folder: Path) -> Standard | None:
         listed.add(pid)
         if not OBJECT_ID.fullmatch(pid):
             continue  # the schema reports it; never turn it into a path
-        path = folder / f"{pid}.yaml"
-        if not path.is_file() and not path.is_symlink():
-            yml = folder / f"{pid}.yml"
-            hint = (f"rename {pid}.yml to {pid}.yaml" if yml.exists()
-                    else f"create {rel(repo.root, path)} or remove '{pid}' from parts")
+        file = f"{folder}/{pid}.yaml"
+        if f"{pid}.yaml" not in files:
+            hint = (f"rename {pid}.yml to {pid}.yaml" if f"{pid}.yml" in files
+                    else f"create {file} or remove '{pid}' from parts")
             repo.diagnostics.append(Diagnostic(
                 "STD002", Severity.ERROR, f"the part {pid!r} has no file {pid}.yaml", meta_file,
                 porigin.line, porigin.column, pid, hint=hint))
             continue
-        pdoc = _read(repo, path)
+        pdoc = _read(repo, source, file)
         repo.diagnostics.extend(schema.check(pdoc, "part"))
         if not isinstance(pdoc.data, dict):
             continue
@@ -244,13 +311,14 @@ def _load_standard(repo: Repository, folder: Path) -> Standard | None:
                 part.id, hint=f"set id: {pid}, or rename the file to {part.id}.yaml"))
         parts.append(part)
 
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.suffix in (".yaml", ".yml") and path.name != META_FILE and path.stem not in listed:
+    for fname in files:
+        stem, dot, ext = fname.rpartition(".")
+        if dot and ext in ("yaml", "yml") and fname != META_FILE and stem not in listed:
             repo.diagnostics.append(Diagnostic(
                 "STD003", Severity.ERROR,
-                f"the file {path.name} is not listed in parts, so it is not part of the standard",
-                rel(repo.root, path), object=path.stem,
-                hint=f"add '{path.stem}' to parts in {META_FILE}, or delete the file"))
+                f"the file {fname} is not listed in parts, so it is not part of the standard",
+                f"{folder}/{fname}", object=stem,
+                hint=f"add '{stem}' to parts in {META_FILE}, or delete the file"))
 
     def texts(key: str) -> tuple[Text, ...]:
         value = data.get(key)

@@ -137,15 +137,20 @@ def decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
 
 def read_file(path: os.PathLike[str] | str, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Read and parse one YAML file; every problem becomes a diagnostic on the document."""
-    doc = Document(file)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(max_bytes + 1)
     except OSError as exc:
-        doc.ok = False
+        doc = Document(file, ok=False)
         doc.diagnostics.append(Diagnostic(
             "FILE001", Severity.ERROR, f"cannot read the file: {exc.strerror or exc}", file))
         return doc
+    return read_bytes(raw, file, max_bytes=max_bytes)
+
+
+def read_bytes(raw: bytes, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Parse the bytes of one YAML file (at most ``max_bytes`` of them)."""
+    doc = Document(file)
     if len(raw) > max_bytes:
         doc.ok = False
         doc.diagnostics.append(Diagnostic(
