@@ -99,8 +99,10 @@ def check(doc: Document, schema: str) -> list[Diagnostic]:
     if not doc.ok:
         return []
     out: list[Diagnostic] = []
+    # A value the loader refused (a tag, a huge number) is reported once, by the loader.
+    refused = {(d.line, d.column) for d in doc.diagnostics}
     for error in validator(schema).iter_errors(doc.data):
-        out.extend(_explain(error, doc))
+        out.extend(d for d in _explain(error, doc) if (d.line, d.column) not in refused)
     return out
 
 
@@ -191,6 +193,11 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
         elif "string" in str(error.validator_value) and isinstance(value, bool):
             key = path[-1] if path and isinstance(path[-1], str) else "value"
             hint = f'quote it: {key}: "{str(value).lower()}"'
+        elif error.validator_value == "boolean" and isinstance(value, str):
+            lowered = value.lower()
+            if lowered in ("yes", "no", "on", "off", "true", "false", "y", "n"):
+                truth = "true" if lowered in ("yes", "on", "true", "y") else "false"
+                hint = f"write {truth}: only lower-case true and false are booleans"
         yield diag(message, hint=hint)
         return
     if kw == "anyOf":
@@ -263,4 +270,5 @@ def _kind_of(path: Path_) -> str:
     return {
         "id": "id", "can_id": "CAN id", "date": "date", "comment_deadline": "date",
         "name": "name", "vss_path": "VSS path", "verifies": "provision reference",
+        "parts": "part id", "receivers": "node id", "evidence": "evidence type id",
     }.get(last, last.replace("_", " "))

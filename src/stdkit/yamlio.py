@@ -58,6 +58,8 @@ class Document:
     block: set[Path_] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     ok: bool = True
+    source: str = ""
+    _lines: list[str] | None = None
 
     def at(self, path: Path_, *, key: bool = False) -> Mark:
         """Position of the value (or key) at ``path``; the nearest enclosing one if absent."""
@@ -79,8 +81,23 @@ class Document:
         before = value[:offset]
         newlines = before.count("\n")
         if path in self.block:
-            return line + 1 + newlines, 1
-        return line + newlines, (col if not newlines else 1)
+            # Literal block: content starts on the next line, indented; column from the source.
+            target = line + 1 + newlines
+            src = self.source_line(target)
+            indent = len(src) - len(src.lstrip(" "))
+            return target, indent + 1 + (offset - (before.rfind("\n") + 1))
+        if newlines:
+            return line + newlines, 1
+        quoted = self.source_line(line)[col - 1 : col] in ("'", '"')
+        return line, col + offset + (1 if quoted else 0)
+
+    def source_line(self, line: int) -> str:
+        """The text of source line ``line`` (1-based), or "" when unknown."""
+        if not self.source:
+            return ""
+        if self._lines is None:
+            self._lines = self.source.split("\n")
+        return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
 
 
 def _get(data: Any, path: Path_) -> Any:
@@ -176,6 +193,7 @@ def parse(text: str, file: str, *, doc: Document | None = None) -> Document:
             " or set STDKIT_ALLOW_PURE_YAML=1 to run slowly"
         )
     doc = doc or Document(file)
+    doc.source = text
     try:
         _build(doc, _events(text))
     except yaml.MarkedYAMLError as exc:
@@ -388,8 +406,16 @@ def _build(doc: Document, events: Iterator[Any]) -> None:
                 return
 
 
+class _Dumper(yaml.SafeDumper):
+    """Block lists indented under their key, as people write them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
 def dump(data: Any) -> str:
     """Plain YAML for a value made of dicts, lists, strings, numbers and booleans."""
-    return yaml.safe_dump(
-        data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
+    return yaml.dump(
+        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100,
+        default_flow_style=False,
     )

@@ -48,10 +48,21 @@ class Context:
     peers: dict[str, Context]
     index: dict[str, Obj] = field(default_factory=dict)
     duplicates: list[tuple[Obj, Obj]] = field(default_factory=list)
+    complete: bool = True
+    echoes: set[int] = field(default_factory=set)
 
     @classmethod
     def of(cls, repo: Repository, standard: Standard, peers: dict[str, Context]) -> Context:
         ctx = cls(repo, standard, peers)
+        # When a file of the standard could not be read, "names nothing" findings would mostly
+        # be echoes of that one problem, so they wait until the file reads again.
+        prefix = f"{standard.origin.file.rpartition('/')[0]}/"
+        ctx.complete = all(
+            doc.ok and isinstance(doc.data, dict)
+            for name, doc in repo.documents.items() if name.startswith(prefix)
+        ) and len(standard.parts) == len(
+            {pid for pid, _ in standard.part_ids}
+        )
         for obj, _parent in standard.objects():
             if not obj.id:
                 continue
@@ -64,12 +75,19 @@ class Context:
 
     def find(
         self, code: str, message: str, where: Origin, obj: str | None = None, *,
-        at: tuple[int, int] | None = None, hint: str | None = None,
+        at: tuple[int, int] | None = None, hint: str | None = None, missing: bool = False,
     ) -> Diagnostic:
-        """A finding of rule ``code`` at ``where`` (or at ``at`` in the same file)."""
+        """A finding of rule ``code`` at ``where`` (or at ``at`` in the same file).
+
+        ``missing`` marks "names nothing" findings, held back while a file of the standard is
+        unreadable (the target may well be in that file).
+        """
         line, col = at if at else (where.line, where.column)
-        return Diagnostic(code, catalogue()[code].severity, message, where.file, line, col, obj,
-                          hint)
+        found = Diagnostic(code, catalogue()[code].severity, message, where.file, line, col, obj,
+                           hint)
+        if missing:
+            self.echoes.add(id(found))
+        return found
 
     def lookup(self, target: str) -> tuple[Standard | None, Obj | None]:
         """Resolve ``ID`` or ``standard-id:ID``; (None, None) when the standard is unknown."""
@@ -108,4 +126,6 @@ def checks() -> list[Check]:
 def check_standard(ctx: Context) -> Iterator[Diagnostic]:
     """Every semantic finding about one standard."""
     for check in checks():
-        yield from check(ctx)
+        for found in check(ctx):
+            if ctx.complete or id(found) not in ctx.echoes:
+                yield found

@@ -54,7 +54,7 @@ def bits(signal: Signal) -> list[int]:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
+    return f"{x:.12g}" if isinstance(x, float) else str(x)
 
 
 def signals(ctx: Context) -> Iterator[Diagnostic]:
@@ -81,7 +81,7 @@ def _signal(ctx: Context, s: Signal, msg: Message, units: set[str]) -> Iterator[
         else:
             what = f"a {target.KIND}" if target else "nothing"
             yield ctx.find("IF013", f"value_table {s.value_table!r} names {what}", o, s.id,
-                           at=o.at("value_table"),
+                           at=o.at("value_table"), missing=target is None,
                            hint=did_you_mean(s.value_table, [
                                k for k, v in ctx.index.items() if isinstance(v, ValueTable)]))
     if s.value_table is None and (s.min is None or s.max is None):
@@ -109,7 +109,8 @@ def _signal(ctx: Context, s: Signal, msg: Message, units: set[str]) -> Iterator[
                         hint=f"with factor {_fmt(s.factor)} and offset {_fmt(s.offset or 0)} the"
                         f" representable range is {_fmt(phys[0])}…{_fmt(phys[1])}; widen the"
                         " signal or change factor/offset")
-        if s.initial is not None and not s.min - EPSILON <= s.initial <= s.max + EPSILON:
+        if (s.initial is not None and s.min <= s.max
+                and not s.min - EPSILON <= s.initial <= s.max + EPSILON):
             yield ctx.find("IF003",
                            f"initial {_fmt(s.initial)} is outside {_fmt(s.min)}…{_fmt(s.max)}",
                            o, s.id, at=o.at("initial"))
@@ -119,10 +120,14 @@ def _signal(ctx: Context, s: Signal, msg: Message, units: set[str]) -> Iterator[
                            f" {'signed' if s.signed else 'unsigned'} bits ({rng[0]}…{rng[1]})",
                            o, s.id, at=o.at("invalid_raw"))
         elif lo_hi is not None and lo_hi[0] - EPSILON <= s.invalid_raw <= lo_hi[1] + EPSILON:
+            spare = (rng[1] if rng[1] > lo_hi[1] + EPSILON
+                     else rng[0] if rng[0] < lo_hi[0] - EPSILON else None)
             yield ctx.find("IF005",
                            f"invalid_raw {s.invalid_raw} lies inside the valid raw range"
                            f" {_fmt(lo_hi[0])}…{_fmt(lo_hi[1])}", o, s.id, at=o.at("invalid_raw"),
-                           hint=f"use a raw value outside it, e.g. {rng[1]}")
+                           hint=f"use a raw value outside it, e.g. {spare}" if spare is not None
+                           else "the valid range uses every raw value: narrow it or widen the"
+                           " signal")
     if table is not None and rng is not None:
         for entry in table.entries:
             if entry.value is not None and not rng[0] <= entry.value <= rng[1]:
@@ -182,7 +187,7 @@ def messages(ctx: Context) -> Iterator[Diagnostic]:
             if not isinstance(target, Node):
                 what = f"a {target.KIND}" if target else "no node"
                 yield ctx.find("IF012", f"{field_} names {node_id!r}, which is {what}", o, m.id,
-                               at=where, hint=did_you_mean(node_id, [
+                               at=where, missing=target is None, hint=did_you_mean(node_id, [
                                    k for k, v in ctx.index.items() if isinstance(v, Node)]))
         signal_ids = {s.id for s in m.signals}
         if m.e2e is not None:

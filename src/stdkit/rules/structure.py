@@ -80,6 +80,7 @@ def skeleton(ctx: Context) -> Iterator[Diagnostic]:
         for kind in missing:
             yield ctx.find(
                 "STD006", f"the standard has no {NAMES[kind]}", std.origin.child("parts"), std.id,
+                missing=True,
                 hint=f"add a part with type: {kind}" if kind != "clause"
                 else "add at least one part with type: clause",
             )
@@ -191,7 +192,7 @@ def _resolve(
     if obj is None:
         choices = ctx.index if std is ctx.standard else ctx.peers[std.id].index
         yield ctx.find(code, f":{role}:`{target}` names nothing in {std.id}", text.origin,
-                       obj_id, at=at, hint=did_you_mean(target.rpartition(":")[2], choices))
+                       obj_id, at=at, missing=True, hint=did_you_mean(target.rpartition(":")[2], choices))
         return
     kinds = _ROLE_KINDS.get(role)
     if kinds and not isinstance(obj, kinds):

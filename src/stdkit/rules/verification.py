@@ -42,7 +42,7 @@ def cases(ctx: Context) -> Iterator[Diagnostic]:
                                where, c.id, hint=did_you_mean(std_id, ctx.repo.standards))
             elif found is None:
                 yield ctx.find("VER002", f"verifies names {target!r}, which does not exist",
-                               where, c.id, hint=did_you_mean(target, provisions))
+                               where, c.id, missing=True, hint=did_you_mean(target, provisions))
             elif not isinstance(found, Provision):
                 yield ctx.find("VER003", f"verifies names the {found.KIND} {target!r}; a case"
                                " verifies provisions", where, c.id,
@@ -61,12 +61,12 @@ def cases(ctx: Context) -> Iterator[Diagnostic]:
             if not isinstance(env, Environment):
                 what = f"a {env.KIND}" if env else "nothing"
                 yield ctx.find("VER006", f"environment {c.environment!r} names {what}", o, c.id,
-                               at=o.at("environment"), hint=did_you_mean(c.environment, [
+                               at=o.at("environment"), missing=env is None, hint=did_you_mean(c.environment, [
                                    k for k, v in ctx.index.items() if isinstance(v, Environment)]))
     for provision in under_test(ctx):
         if provision.id not in verified:
             yield ctx.find("VER001", "this provision is under test but no case verifies it",
-                           provision.origin, provision.id,
+                           provision.origin, provision.id, missing=True,
                            hint=f"add {provision.id} to the verifies of a case")
 
 
