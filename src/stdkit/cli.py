@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,7 +103,7 @@ def _main(
     _state["debug"] = debug
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
@@ -172,7 +172,7 @@ def _render_report(report: Any, format: ReportFormat) -> str:
                        style=_paint if _use_colour() else None)
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     interface = "interface"
     verification = "verification"
     maturity = "maturity"
@@ -234,7 +234,7 @@ def init(
     typer.echo("next: stdkit new interface ID --title-en '…' --title-zh '…'")
 
 
-class RulesFormat(str, Enum):
+class RulesFormat(StrEnum):
     text = "text"
     json = "json"
 

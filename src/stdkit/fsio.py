@@ -70,7 +70,7 @@ def repository_lock(root: Path, *, wait: float = 10.0) -> Iterator[None]:
     """Hold the repository's write lock; a clear "busy" error if another run keeps it."""
     path = root / CACHE_DIR / "lock"
     try:
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise StdkitError(f"cannot create the lock file {path}: {exc.strerror}") from exc

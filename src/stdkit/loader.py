@@ -199,8 +199,14 @@ def _escape(file: str) -> Diagnostic:
     )
 
 
-def load_repository(root: Path, source: Source | None = None) -> Repository:
-    """Read every standard under ``standards/``; problems become diagnostics, not errors."""
+def load_repository(
+    root: Path, source: Source | None = None, *, check: bool = True
+) -> Repository:
+    """Read every standard under ``standards/``; problems become diagnostics, not errors.
+
+    ``check=False`` skips the JSON Schema checks (most of the loading time) for callers that
+    only need the model, such as diff.
+    """
     source = source or DiskSource(root)
     settings, diags, settings_doc = read_settings(root, source)
     repo = Repository(root=root, settings=settings, diagnostics=diags, source=source)
@@ -215,7 +221,7 @@ def load_repository(root: Path, source: Source | None = None) -> Repository:
         rel_folder = f"{STANDARDS_DIR}/{name}"
         if name.startswith(".") or not source.is_dir(rel_folder):
             continue
-        standard = _load_standard(repo, source, rel_folder)
+        standard = _load_standard(repo, source, rel_folder, check=check)
         if standard is not None and standard.id not in repo.standards:
             repo.standards[standard.id] = standard
             repo.folders[standard.id] = name
@@ -233,7 +239,9 @@ def _read(repo: Repository, source: Source, file: str) -> yamlio.Document:
     return doc
 
 
-def _load_standard(repo: Repository, source: Source, folder: str) -> Standard | None:
+def _load_standard(
+    repo: Repository, source: Source, folder: str, *, check: bool = True
+) -> Standard | None:
     name = folder.rpartition("/")[2]
     meta_file = f"{folder}/{META_FILE}"
     if source.escapes(folder):
@@ -247,11 +255,12 @@ def _load_standard(repo: Repository, source: Source, folder: str) -> Standard | 
                 folder, hint="run 'stdkit new' or add standard.yaml"))
         return None
     doc = _read(repo, source, meta_file)
-    repo.diagnostics.extend(schema.check(doc, "standard"))
+    if check:
+        repo.diagnostics.extend(schema.check(doc, "standard"))
     data = doc.data if isinstance(doc.data, dict) else {}
     origin = Origin(meta_file, (), 1, 1, doc)
 
-    std_id = data.get("id") if isinstance(data.get("id"), str) else name
+    std_id: str = data["id"] if isinstance(data.get("id"), str) else name
     if not STANDARD_ID.fullmatch(name):
         repo.diagnostics.append(Diagnostic(
             "STD001", Severity.ERROR,
@@ -299,7 +308,8 @@ def _load_standard(repo: Repository, source: Source, folder: str) -> Standard | 
                 porigin.line, porigin.column, pid, hint=hint))
             continue
         pdoc = _read(repo, source, file)
-        repo.diagnostics.extend(schema.check(pdoc, "part"))
+        if check:
+            repo.diagnostics.extend(schema.check(pdoc, "part"))
         if not isinstance(pdoc.data, dict):
             continue
         part = build.clause(pdoc.data, Origin(pdoc.file, (), 1, 1, pdoc), top=True)

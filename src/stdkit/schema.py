@@ -47,7 +47,7 @@ def schema_text(name: str) -> str:
 
 
 def _no_retrieval(uri: str) -> referencing.Resource[Any]:
-    raise referencing.exceptions.NoSuchResource(ref=uri)
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
 
 @cache
@@ -79,7 +79,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-_Validator = jsonschema.validators.extend(
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     jsonschema.Draft202012Validator, {"pattern": _pattern}
 )
 
@@ -170,7 +170,8 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
             if key in allowed:
                 continue
             guess = _closest(key, allowed)
-            hint = f"did you mean {guess!r}?" if guess else "allowed keys: " + ", ".join(allowed)
+            hint: str | None = (f"did you mean {guess!r}?" if guess
+                            else "allowed keys: " + ", ".join(allowed))
             yield diag(f"unknown key {key!r}", "SCH002",
                        at=doc.at((*path, key), key=True), hint=hint)
         return
@@ -203,7 +204,8 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
     if kw == "anyOf":
         value = error.instance
         # Errors from the branch whose type fits the value are the ones worth telling.
-        inner = [e for e in error.context or () if not (e.validator == "type" and not e.relative_path)]
+        inner = [e for e in error.context or ()
+                 if not (e.validator == "type" and not e.relative_path)]
         if inner:
             for sub in inner:
                 yield from _explain(sub, doc)
@@ -223,8 +225,8 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
             yield diag(f"{name} must be a string or a list of strings, not {_describe(value)}")
         return
     if kw == "enum":
-        choices = error.validator_value
-        guess = _closest(error.instance, choices)
+        choices: Any = error.validator_value
+        guess = _closest(str(error.instance), choices)
         hint = (f"did you mean {guess!r}?" if guess else
                 "one of: " + ", ".join(str(c) for c in choices))
         yield diag(f"{name} is {_describe(error.instance)}, which is not allowed here", hint=hint)

@@ -152,7 +152,9 @@ def decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
     return text, None
 
 
-def read_file(path: os.PathLike[str] | str, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def read_file(
+    path: os.PathLike[str] | str, file: str, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Document:
     """Read and parse one YAML file; every problem becomes a diagnostic on the document."""
     try:
         with open(path, "rb") as fh:
@@ -242,7 +244,8 @@ def _resolve_scalar(ev: Any, doc: Document, path: Path_, mark: Mark) -> Any:
         kind = tag[len(_CORE):] if tag in _CORE_TAGS else None
         if kind is None:
             doc.diagnostics.append(Diagnostic(
-                "YAML005", Severity.ERROR, f"the tag {_shorthand(tag)} is not allowed", doc.file, *mark,
+                "YAML005", Severity.ERROR, f"the tag {_shorthand(tag)} is not allowed", doc.file,
+                *mark,
                 hint="remove the tag; stdkit reads plain data only"))
             return None
         if kind == "str":
@@ -319,7 +322,7 @@ def _build(doc: Document, events: Iterator[Any]) -> None:
             if documents > 1:
                 complain(
                     "YAML006", "the file holds more than one YAML document",
-                    (ev.start_mark.line + 1, ev.start_mark.column + 1),
+                    (ev.start_mark.line + 1, ev.start_mark.column + 1) if ev.start_mark else (1, 1),
                     hint="remove the second '---'; one file holds one part")
                 return
             continue
@@ -347,9 +350,10 @@ def _build(doc: Document, events: Iterator[Any]) -> None:
         top = stack[-1] if stack else None
         if top is not None and top.container is None:
             # Inside a complex key that was reported and is being thrown away.
-            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                if not push(_Frame(None, top.path, mark)):
-                    return
+            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)) and not push(
+                _Frame(None, top.path, mark)
+            ):
+                return
             continue
 
         if top is not None and isinstance(top.container, dict) and not top.expect_value:

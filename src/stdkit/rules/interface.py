@@ -139,7 +139,8 @@ def _signal(ctx: Context, s: Signal, msg: Message, units: set[str]) -> Iterator[
         limit = msg.dlc * 8
         outside = [b for b in bits(s) if b >= limit or b < 0]
         if outside:
-            yield ctx.find("IF006", f"bits {s.start_bit}…{s.start_bit + (s.length or 1) - 1}"
+            first_bit = s.start_bit or 0
+            yield ctx.find("IF006", f"bits {first_bit}…{first_bit + (s.length or 1) - 1}"
                            f" ({s.byte_order}) reach bit {max(outside)}, beyond the"
                            f" {limit} bits of dlc {msg.dlc}", o, s.id, at=o.at("start_bit"))
 
@@ -235,8 +236,8 @@ def value_tables(ctx: Context) -> Iterator[Diagnostic]:
             if entry.value is None:
                 continue
             if entry.value in seen:
-                yield ctx.find("IF008", f"the value {entry.value} appears twice ({seen[entry.value]}"
-                               f" and {entry.name})", entry.origin, obj.id,
+                yield ctx.find("IF008", f"the value {entry.value} appears twice"
+                               f" ({seen[entry.value]} and {entry.name})", entry.origin, obj.id,
                                at=entry.origin.at("value"))
             else:
                 seen[entry.value] = entry.name

@@ -31,7 +31,8 @@ def levels(ctx: Context) -> Iterator[Diagnostic]:
                 if not isinstance(obj, EvidenceType):
                     what = f"a {obj.KIND}" if obj else "nothing"
                     yield ctx.find("MAT004", f"evidence {target!r} names {what}", where,
-                                   criterion.id, missing=obj is None, hint=did_you_mean(target, evidence))
+                                   criterion.id, missing=obj is None,
+                                   hint=did_you_mean(target, evidence))
     if by_number:
         top = max(by_number)
         gaps = [n for n in range(1, top + 1) if n not in by_number]

@@ -192,7 +192,8 @@ def _resolve(
     if obj is None:
         choices = ctx.index if std is ctx.standard else ctx.peers[std.id].index
         yield ctx.find(code, f":{role}:`{target}` names nothing in {std.id}", text.origin,
-                       obj_id, at=at, missing=True, hint=did_you_mean(target.rpartition(":")[2], choices))
+                       obj_id, at=at, missing=True,
+                       hint=did_you_mean(target.rpartition(":")[2], choices))
         return
     kinds = _ROLE_KINDS.get(role)
     if kinds and not isinstance(obj, kinds):

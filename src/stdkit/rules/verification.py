@@ -61,7 +61,8 @@ def cases(ctx: Context) -> Iterator[Diagnostic]:
             if not isinstance(env, Environment):
                 what = f"a {env.KIND}" if env else "nothing"
                 yield ctx.find("VER006", f"environment {c.environment!r} names {what}", o, c.id,
-                               at=o.at("environment"), missing=env is None, hint=did_you_mean(c.environment, [
+                               at=o.at("environment"), missing=env is None,
+                               hint=did_you_mean(c.environment, [
                                    k for k, v in ctx.index.items() if isinstance(v, Environment)]))
     for provision in under_test(ctx):
         if provision.id not in verified:
