@@ -148,3 +148,18 @@ def test_version_and_help(invoke) -> None:  # type: ignore[no-untyped-def]
     help_text = invoke("--help").stdout
     for command in ("validate", "new", "init", "rules"):
         assert command in help_text
+
+
+def test_validate_narrows_to_a_file(invoke, shipped_repo: Path) -> None:  # type: ignore[no-untyped-def]
+    for name in ("scope.yaml", "terms.yaml"):
+        part = shipped_repo / "standards" / "rfia-0301" / name
+        part.write_text(part.read_text(encoding="utf-8") + "bogus: 1\n", encoding="utf-8")
+    whole = invoke("validate", "standards/rfia-0301", cwd=shipped_repo)
+    assert whole.stdout.count("SCH002") == 2
+    one = invoke("validate", "standards/rfia-0301/scope.yaml", cwd=shipped_repo)
+    assert one.exit_code == 1
+    assert one.stdout.count("SCH002") == 1
+    assert "standards/rfia-0301/scope.yaml:" in one.stdout
+    assert one.stdout.endswith("1 error, 0 warnings in 1 file (1 standard)\n")
+    other = invoke("validate", "standards/rfia-0101", cwd=shipped_repo)
+    assert other.exit_code == 0

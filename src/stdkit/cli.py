@@ -131,27 +131,17 @@ def validate(
     Exit 0 when there are no errors (warnings allowed unless --strict), 1 when there are,
     2 when the input cannot be read or the command line is wrong.
     """
-    from stdkit.loader import load_repository, standard_of
-    from stdkit.validate import validate_repository
+    from stdkit.loader import load_repository
+    from stdkit.validate import select, validate_repository
 
     targets = paths or [Path.cwd()]
-    root = _root(targets[0])
-    repo = load_repository(root)
-    selected: set[str] | None = set()
     for target in targets:
         if not target.exists():
             raise UsageError(f"{target} does not exist")
-        found = standard_of(repo, target)
-        if found is None:
-            selected = None
-            break
-        assert selected is not None
-        selected |= found
-    unknown = sorted((selected or set()) - set(repo.standards))
-    if unknown and not any(d.file.startswith(f"standards/{u}/") for u in unknown
-                           for d in repo.diagnostics):
-        raise UsageError(f"no standard {unknown[0]!r} in {root}")
-    report = validate_repository(repo, selected)
+    root = _root(targets[0])
+    repo = load_repository(root)
+    standards, files = select(repo, targets)
+    report = validate_repository(repo, standards, files=files)
     out = _render_report(report, format)
     sys.stdout.write(out)
     raise typer.Exit(EXIT_FINDINGS if report.failed(strict=strict) else EXIT_OK)

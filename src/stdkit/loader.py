@@ -572,21 +572,3 @@ class _Builder:
             environment=self.text(d.get("environment"), o.child("environment")),
             criteria=self._list(d, "criteria", o, self.criterion),
         )
-
-
-def standard_of(repo: Repository, path: Path) -> set[str] | None:
-    """The ids of the standards a command-line path names (None: all of them)."""
-    path = path.resolve()
-    root = repo.root.resolve()
-    if path == root or path == (root / STANDARDS_DIR).resolve():
-        return None
-    if not path.is_relative_to(root):
-        raise UsageError(f"{path} is outside the repository {root}")
-    parts = path.relative_to(root).parts
-    if len(parts) >= 2 and parts[0] == STANDARDS_DIR:
-        folder = parts[1]
-        ids = {sid for sid, f in repo.folders.items() if f == folder}
-        return ids or {folder}
-    if not os.path.exists(path):
-        raise UsageError(f"{path} does not exist")
-    return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stdkit.diagnostics import Diagnostic, Severity, Summary, sort_diagnostics
+from stdkit.errors import UsageError
 from stdkit.loader import SETTINGS_FILE, STANDARDS_DIR, Repository, load_repository
 from stdkit.model import Origin, Standard
 from stdkit.rules import catalogue, check_standard, contexts
@@ -39,7 +40,50 @@ def validate(root: Path, only: Iterable[str] | None = None) -> Report:
     return validate_repository(repo, only)
 
 
-def validate_repository(repo: Repository, only: Iterable[str] | None = None) -> Report:
+def select(repo: Repository, paths: Iterable[Path]) -> tuple[set[str] | None, set[str] | None]:
+    """The standards (None: all) and files (None: all of theirs) that command-line paths name.
+
+    A folder names whole standards (the repository or ``standards/``: all of them); a file
+    narrows the report to that file.
+    """
+    root = repo.root.resolve()
+    standards: set[str] = set()
+    whole: set[str] = set()
+    files: set[str] = set()
+    everything = False
+    for path in paths:
+        path = path.resolve()
+        if not path.is_relative_to(root):
+            raise UsageError(f"{path} is outside the repository {root}")
+        parts = path.relative_to(root).parts
+        if len(parts) < 2 or parts[0] != STANDARDS_DIR:
+            if path.is_dir():
+                everything = True
+            else:
+                files.add("/".join(parts))
+            continue
+        folder = parts[1]
+        ids = {sid for sid, f in repo.folders.items() if f == folder}
+        known = ids or any(d.file.startswith(f"{STANDARDS_DIR}/{folder}") for d in repo.diagnostics)
+        if not known:
+            raise UsageError(f"no standard {folder!r} in {root}")
+        found = ids or {folder}
+        standards |= found
+        if path.is_dir():
+            whole |= found
+        else:
+            files.add("/".join(parts))
+    chosen = None if everything or not standards else standards
+    if not files or everything:
+        return chosen, None
+    prefixes = tuple(f"{STANDARDS_DIR}/{repo.folders.get(s, s)}/" for s in whole)
+    return chosen, files | {f for f in repo.documents if prefixes and f.startswith(prefixes)}
+
+
+def validate_repository(
+    repo: Repository, only: Iterable[str] | None = None, *, files: set[str] | None = None
+) -> Report:
+    """Validate a loaded repository; ``only`` narrows to standards, ``files`` to files."""
     selected = set(only) if only is not None else None
     peers = contexts(repo)
     found: list[Diagnostic] = list(repo.diagnostics)
@@ -54,9 +98,12 @@ def validate_repository(repo: Repository, only: Iterable[str] | None = None) -> 
         standards = list(repo.standards.values())
     found, waived = _apply_waivers(found, standards)
     found = _apply_settings(found, repo)
+    if files is not None:
+        found = [d for d in found if d.file in files]
     diagnostics = sort_diagnostics(found)
-    files = [f for f in repo.documents if selected is None or f.startswith(prefixes)]
-    summary = Summary.of(diagnostics, files=len(files), standards=len(standards), waived=waived)
+    counted = [f for f in repo.documents if (selected is None or f.startswith(prefixes))
+               and (files is None or f in files)]
+    summary = Summary.of(diagnostics, files=len(counted), standards=len(standards), waived=waived)
     return Report(diagnostics, summary, repo)
 
 
