@@ -57,6 +57,18 @@ class Settings:
     max_file_bytes: int = yamlio.DEFAULT_MAX_BYTES
 
 
+class DocumentCache(Protocol):
+    """Remembers what reading and schema-checking a file gave, by the file's content."""
+
+    def document(
+        self, file: str, max_bytes: int, read: Callable[[], yamlio.Document]
+    ) -> yamlio.Document: ...
+
+    def schema(
+        self, doc: yamlio.Document, kind: str, check: Callable[[], list[Diagnostic]]
+    ) -> list[Diagnostic]: ...
+
+
 class Source(Protocol):
     """Where a repository's files come from: the working tree, or a git revision."""
 
@@ -119,6 +131,7 @@ class Repository:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     folders: dict[str, str] = field(default_factory=dict)
     source: Source | None = None
+    cache: DocumentCache | None = None
 
 
 def find_root(start: Path) -> Path:
@@ -200,7 +213,8 @@ def _escape(file: str) -> Diagnostic:
 
 
 def load_repository(
-    root: Path, source: Source | None = None, *, check: bool = True
+    root: Path, source: Source | None = None, *, check: bool = True,
+    cache: DocumentCache | None = None,
 ) -> Repository:
     """Read every standard under ``standards/``; problems become diagnostics, not errors.
 
@@ -209,7 +223,8 @@ def load_repository(
     """
     source = source or DiskSource(root)
     settings, diags, settings_doc = read_settings(root, source)
-    repo = Repository(root=root, settings=settings, diagnostics=diags, source=source)
+    repo = Repository(root=root, settings=settings, diagnostics=diags, source=source,
+                      cache=cache)
     if settings_doc is not None:
         repo.documents[SETTINGS_FILE] = settings_doc
     if not source.is_dir(STANDARDS_DIR):
@@ -233,10 +248,18 @@ def _read(repo: Repository, source: Source, file: str) -> yamlio.Document:
         doc = yamlio.Document(file, ok=False)
         doc.diagnostics.append(_escape(file))
     else:
-        doc = _read_doc(source, file, repo.settings.max_file_bytes)
+        max_bytes = repo.settings.max_file_bytes
+        doc = (repo.cache.document(file, max_bytes, lambda: _read_doc(source, file, max_bytes))
+               if repo.cache else _read_doc(source, file, max_bytes))
     repo.documents[file] = doc
     repo.diagnostics.extend(doc.diagnostics)
     return doc
+
+
+def _check(repo: Repository, doc: yamlio.Document, kind: str) -> list[Diagnostic]:
+    if repo.cache is None:
+        return schema.check(doc, kind)
+    return repo.cache.schema(doc, kind, lambda: schema.check(doc, kind))
 
 
 def _load_standard(
@@ -256,7 +279,7 @@ def _load_standard(
         return None
     doc = _read(repo, source, meta_file)
     if check:
-        repo.diagnostics.extend(schema.check(doc, "standard"))
+        repo.diagnostics.extend(_check(repo, doc, "standard"))
     data = doc.data if isinstance(doc.data, dict) else {}
     origin = Origin(meta_file, (), 1, 1, doc)
 
@@ -309,7 +332,7 @@ def _load_standard(
             continue
         pdoc = _read(repo, source, file)
         if check:
-            repo.diagnostics.extend(schema.check(pdoc, "part"))
+            repo.diagnostics.extend(_check(repo, pdoc, "part"))
         if not isinstance(pdoc.data, dict):
             continue
         part = build.clause(pdoc.data, Origin(pdoc.file, (), 1, 1, pdoc), top=True)
@@ -398,7 +421,7 @@ class _Builder:
 
     def text(self, value: Any, origin: Origin) -> Text | None:
         if isinstance(value, str):
-            return Text({self.single or "": value}, origin)
+            return Text({self.single or "": value}, origin, plain=True)
         if isinstance(value, dict):
             values = {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
             return Text(values, origin) if values else None

@@ -52,6 +52,7 @@ class Text:
 
     values: Mapping[str, str]
     origin: Origin
+    plain: bool = False  # written as a plain string, not a {lang: …} mapping
 
     def get(self, lang: str, *fallbacks: str) -> str | None:
         for candidate in (lang, *fallbacks, ""):
@@ -68,7 +69,7 @@ class Text:
     def items(self) -> Iterator[tuple[str, str, Origin]]:
         """(language, string, origin of that string) for every language present."""
         for lang, value in self.values.items():
-            yield lang, value, (self.origin if lang == "" else self.origin.child(lang))
+            yield lang, value, (self.origin if self.plain else self.origin.child(lang))
 
 
 Waivers = Mapping[str, Any]

@@ -1,0 +1,344 @@
+"""HTML from the RST of :mod:`stdkit.render`: one locked-down docutils run per page, sanitised.
+
+Drafts are untrusted, so docutils runs with raw HTML, file insertion, configuration files and
+image embedding off; after parsing, anchors are set on the tree, links other than http, https,
+mailto and relative ones are unlinked, and docutils' own warnings become diagnostics at the YAML
+line the text came from. The HTML docutils writes is then cleaned by nh3 against the short list
+of tags, attributes and classes this module emits, and served under a strict CSP.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import nh3
+from docutils import frontend, nodes, utils
+from docutils.io import StringOutput
+from docutils.parsers.rst import Parser
+from docutils.readers.standalone import Reader
+from docutils.transforms import Transform, parts
+from docutils.writers.html5_polyglot import Writer
+
+from stdkit.diagnostics import Diagnostic, Severity, sort_diagnostics
+from stdkit.render import Catalogue, RstDocument, Where, labels
+
+SAFE_LINK = re.compile(r"^(?:https?|mailto)$")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' https: http:; base-uri 'none';"
+       " form-action 'none'")
+
+TAGS = frozenset({
+    "a", "abbr", "aside", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
+    "dd", "div", "dl", "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4",
+    "h5", "h6", "header", "hr", "img", "kbd", "li", "main", "nav", "ol", "p", "pre", "section",
+    "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+    "tr", "ul", "var", "samp", "dfn", "q", "s", "del", "ins", "mark", "b", "i", "u",
+})
+ATTRIBUTES = {
+    "*": {"id", "lang", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "ol": {"start"},
+    "col": {"span"},
+}
+# Classes docutils writes for standard constructs, and the ones stdkit writes. A draft's own
+# classes (``.. class::``, ``:class:``) are dropped, so it cannot dress text as a provision.
+_CLASS_NAMES = """
+    docutils container reference external internal self-link simple arabic loweralpha
+    upperalpha lowerroman upperroman field-list option-list footnote footnote-list
+    footnote-reference citation citation-list citation-reference brackets backrefs fn-backref
+    literal literal-block doctest code line-block line rubric topic topic-title sidebar
+    sidebar-title sidebar-subtitle epigraph highlights pull-quote attribution compound
+    compound-first compound-middle compound-last caption legend figure align-left align-center
+    align-right align-top align-middle align-bottom formula math first last head stub
+    colwidths-auto colwidths-given abbreviation acronym title-reference subscript superscript
+    admonition admonition-title attention caution danger error hint important note tip warning
+    field-name field-body colon classifier option option-group option-argument description
+    kbd menuselection guilabel contents local
+    text example provision requirement recommendation permission statement cover cover-type
+    cover-designation cover-supersedes cover-title cover-title-alt cover-stage cover-facts
+    cover-deadline cover-notice cover-dates cover-committee toc references term-entry
+    term-name term-abbreviation term-source definition table-wrap message messages signals
+    nodes units value-tables environments evidence-types levels level criteria case case-facts
+    objective steps traceability deep-clause label alt annex annex-normative
+    annex-informative generated foreword introduction scope normative-references terms
+    symbols clause bibliography subclause index index-title environment site-nav document
+    site-footer uncovered
+"""
+CLASSES = frozenset(_CLASS_NAMES.split())
+# stdkit's own classes, which only the elements stdkit writes may carry ("note", "label" and
+# "alt" are harmless: docutils writes the first two itself).
+OWN_CLASSES = frozenset(_CLASS_NAMES.split("kbd menuselection guilabel contents local")[1]
+                        .split()) - {"note", "label", "alt"}
+
+
+def _settings(lang: str) -> Any:
+    """Docutils settings for untrusted input: no raw, no files, no config files, no embedding."""
+    settings = frontend.get_default_settings(Parser, Reader, Writer)
+    safe = {
+        "_disable_config": True,
+        "raw_enabled": False,
+        "file_insertion_enabled": False,
+        "report_level": 2,
+        "halt_level": 5,  # never raise: every problem becomes a diagnostic
+        "warning_stream": io.StringIO(),
+        "doctitle_xform": False,
+        "sectsubtitle_xform": False,
+        "docinfo_xform": False,
+        "id_prefix": "_",  # docutils' ids start with "_", object ids with a letter: no clash
+        "section_self_link": True,
+        "image_loading": "link",
+        "syntax_highlight": "none",
+        "math_output": "HTML",
+        "strip_comments": True,
+        "smart_quotes": False,
+        "language_code": "zh_cn" if lang == "zh" else lang,
+        "output_encoding": "unicode",
+        "initial_header_level": 2,
+        "cloak_email_addresses": False,
+        "traceback": True,
+        "tab_width": 8,
+    }
+    for key, value in safe.items():
+        setattr(settings, key, value)
+    return settings
+
+
+def _set_id(document: nodes.document, node: nodes.Element, new: str) -> None:
+    if new in document.ids and document.ids[new] is not node:
+        return  # a duplicate object id (validation reports it): keep the first anchor
+    old = list(node["ids"])
+    for oid in old:
+        document.ids.pop(oid, None)
+    for name, oid in list(document.nameids.items()):
+        if oid in old:
+            document.nameids[name] = new
+    node["ids"] = [new]
+    document.ids[new] = node
+
+
+class _Anchors(Transform):
+    """Object ids onto the sections, containers and rows that stand for them (before links)."""
+
+    default_priority = 100
+
+    def apply(self, **kwargs: Any) -> None:
+        doc: RstDocument = kwargs["doc"]
+        report: Callable[[str, nodes.Node], None] = kwargs["report"]
+        document = self.document
+        sections = list(document.findall(nodes.section))
+        for node, oid in zip(sections, doc.sections, strict=False):
+            _set_id(document, node, oid)
+        for element in list(document.findall(nodes.Element)):
+            line = element.line
+            if line is None:
+                continue
+            if isinstance(element, (nodes.container, nodes.list_item)):
+                if line in doc.anchors and element["ids"][:1] != [doc.anchors[line]]:
+                    _set_id(document, element, doc.anchors[line])
+                if isinstance(element, nodes.container) and line in doc.rows:
+                    table = element.next_node(nodes.table)
+                    body = table.next_node(nodes.tbody) if table is not None else None
+                    if body is not None:
+                        for row, rid in zip(body.children, doc.rows[line], strict=False):
+                            if rid and isinstance(row, nodes.Element):
+                                _set_id(document, row, rid)
+        # Constructs a draft may not use on a published page: numbering of our sections, a
+        # second table of contents, page headers and footers, and <meta> (e.g. a refresh).
+        refused = (parts.SectNum, parts.Contents)
+        for pending in list(document.findall(nodes.pending)):
+            if pending.transform in refused and pending.parent is not None:
+                report(f"the {pending.transform.__name__.lower()} directive is not used in a"
+                       " standard (stdkit numbers clauses and writes the contents)", pending)
+                pending.parent.remove(pending)
+        document.transformer.transforms = [
+            t for t in document.transformer.transforms
+            if not (isinstance(t[2], nodes.pending) and t[2].transform in refused)]
+        unwanted: list[nodes.Element] = [
+            *document.findall(nodes.meta), *document.findall(nodes.decoration),
+            *document.findall(nodes.raw)]
+        for element in unwanted:
+            report(f"the {element.tagname} element is not allowed in a standard; it was"
+                   " removed", element)
+            if element.parent is not None:
+                element.parent.remove(element)
+
+
+def _line_of(node: nodes.Node) -> int | None:
+    here: nodes.Node | None = node
+    while here is not None:
+        line = getattr(here, "line", None)
+        if line:
+            return int(line)
+        here = here.parent
+    return None
+
+
+def safe_uri(uri: str) -> bool:
+    """Whether a link or image URI is http, https, mailto or relative (as a browser reads it)."""
+    # Browsers drop tabs and newlines anywhere and control characters and spaces at the
+    # start, so "java\tscript:" is javascript:. Normalise the same way, then read the scheme.
+    squeezed = re.sub(r"[\t\n\r]", "", uri).lstrip("".join(map(chr, range(0x21))))
+    if _CONTROL.search(squeezed.replace(" ", "")):
+        return False
+    m = _SCHEME.match(squeezed)
+    if m is None:
+        return not squeezed.startswith(("//", "\\", "/\\"))
+    return bool(SAFE_LINK.match(m.group(1).lower()))
+
+
+def _strip_borrowed_classes(document: nodes.document, own: frozenset[int]) -> None:
+    """Drop stdkit's classes from every element stdkit did not write itself."""
+    for element in document.findall(nodes.Element):
+        classes = element.get("classes")
+        if not classes or not OWN_CLASSES.intersection(classes):
+            continue
+        parent = element.parent
+        ours = (
+            isinstance(element, nodes.section)
+            or (element.line is not None and element.line in own)
+            or (isinstance(element, nodes.table) and isinstance(parent, nodes.container)
+                and parent.line in own and "table-wrap" in parent["classes"])
+        )
+        if not ours:
+            element["classes"] = [c for c in classes if c not in OWN_CLASSES]
+
+
+def _clean_tree(document: nodes.document, report: Callable[[str, nodes.Node], None]) -> None:
+    """After docutils' transforms: unlink unsafe URIs, drop messages, flatten problematic."""
+    for ref in list(document.findall(nodes.reference)):
+        uri = ref.get("refuri")
+        if uri is not None and not safe_uri(uri):
+            report(f"the link to {uri[:60]!r} was removed: only http, https, mailto and"
+                   " relative links are published", ref)
+            ref["ids"], ref["names"] = [], []
+            ref.replace_self(nodes.inline("", "", *ref.children))
+    for target in list(document.findall(nodes.target)):
+        if target.get("refuri") is not None and not safe_uri(target["refuri"]):
+            del target["refuri"]
+    for image in list(document.findall(nodes.image)):
+        for key in ("loading", "scale"):
+            if key in image.attributes:
+                del image[key]
+        if not safe_uri(str(image.get("uri", ""))):
+            report("the image was removed: only http, https and relative image URIs are"
+                   " published", image)
+            image["ids"], image["names"] = [], []
+            image.replace_self(nodes.inline("", image.get("alt", "")))
+    for problem in list(document.findall(nodes.problematic)):
+        problem["ids"] = []
+        problem.replace_self(nodes.Text(problem.astext()))
+    for message in list(document.findall(nodes.system_message)):
+        if message.parent is not None:
+            message.parent.remove(message)
+    for section in list(document.findall(nodes.section)):
+        if "system-messages" in section["classes"] and section.parent is not None:
+            section.parent.remove(section)
+
+
+def _publish(rst: str, source: str, lang: str,
+             doc: RstDocument | None) -> tuple[str, list[tuple[int, int | None, str]]]:
+    """Body HTML of ``rst``, and docutils' complaints as (level, RST line, message)."""
+    parser, writer = Parser(), Writer()
+    reader: Reader[str] = Reader(parser=parser)
+    settings = _settings(lang)
+    document = utils.new_document(source, settings)
+    found: list[tuple[int, int | None, str]] = []
+
+    def observe(msg: nodes.system_message) -> None:
+        level = int(msg.get("level", 0))
+        if level >= 2:
+            text = msg.children[0].astext() if msg.children else msg.astext()
+            found.append((level, msg.get("line"), " ".join(text.split())))
+
+    def report(message: str, node: nodes.Node) -> None:
+        found.append((2, _line_of(node), message))
+
+    document.reporter.attach_observer(observe)
+    parser.parse(rst, document)
+    document.transformer.populate_from_components((reader, parser, writer))
+    if doc is not None:
+        document.transformer.add_transform(_Anchors, doc=doc, report=report)
+    document.transformer.apply_transforms()
+    _clean_tree(document, report)
+    if doc is not None:
+        _strip_borrowed_classes(document, doc.own)
+    writer.write(document, StringOutput(encoding="unicode"))
+    writer.assemble_parts()
+    return str(writer.parts["body"]), found
+
+
+def sanitise(fragment: str) -> str:
+    """``fragment`` with only the tags, attributes, classes and URL schemes stdkit emits."""
+    return nh3.clean(
+        fragment,
+        tags=set(TAGS),
+        clean_content_tags={"script", "style"},
+        attributes={k: set(v) for k, v in ATTRIBUTES.items()},
+        allowed_classes={tag: set(CLASSES) for tag in TAGS},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def _diagnostics(doc: RstDocument, found: list[tuple[int, int | None, str]]) -> list[Diagnostic]:
+    out = []
+    for level, line, message in found:
+        where: Where = doc.fallback
+        if line is not None:
+            for candidate in range(line, max(0, line - 20), -1):
+                if candidate in doc.sources:
+                    where = doc.sources[candidate]
+                    break
+        severity = Severity.WARNING if level <= 2 else Severity.ERROR
+        out.append(Diagnostic("RST001", severity, message, where.file, where.line, 1,
+                              where.object, hint="fix the reStructuredText of this text"))
+    return sort_diagnostics(out)
+
+
+def page(doc: RstDocument, cat: Catalogue) -> tuple[str, list[Diagnostic]]:
+    """The HTML page of one standard, and the problems docutils found in its texts."""
+    body, found = _publish(doc.text, f"{doc.standard_id}.rst", doc.lang, doc)
+    std = cat.standards[doc.standard_id]
+    L = labels(doc.lang)
+    nav = (f'<nav class="site-nav"><a href="index.html">{html.escape(L["all_standards"])}</a>'
+           f' <span>{html.escape(doc.title)}</span></nav>')
+    return _wrap(doc.title, doc.lang, nav + f'<main class="document">{sanitise(body)}</main>',
+                 f"kind-{std.kind or 'standard'}"), _diagnostics(doc, found)
+
+
+def index_page(rst: str, lang: str) -> str:
+    """The site's index page from its RST."""
+    body, _found = _publish(rst, "index.rst", lang, None)
+    title = labels(lang)["index_title"]
+    return _wrap(title, lang, f'<main class="document index">{sanitise(body)}</main>', "index")
+
+
+def _wrap(title: str, lang: str, body: str, cls: str) -> str:
+    code = "zh-Hans" if lang == "zh" else lang
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{html.escape(code)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="stdkit">\n'
+        f"<title>{html.escape(title)}</title>\n"
+        '<link rel="stylesheet" href="style.css">\n</head>\n'
+        f'<body class="{html.escape(cls)}">\n{body}\n</body>\n</html>\n'
+    )
+
+
+@cache
+def stylesheet() -> bytes:
+    """The site's stylesheet, shipped in the package (no CDN: the site works offline)."""
+    return resources.files("stdkit").joinpath("data", "style.css").read_bytes()
