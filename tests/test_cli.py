@@ -163,3 +163,10 @@ def test_validate_narrows_to_a_file(invoke, shipped_repo: Path) -> None:  # type
     assert one.stdout.endswith("1 error, 0 warnings in 1 file (1 standard)\n")
     other = invoke("validate", "standards/rfia-0101", cwd=shipped_repo)
     assert other.exit_code == 0
+
+
+def test_written_files_are_readable(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("init", str(tmp_path)).exit_code == 0
+    assert invoke("new", "interface", "demo", "--title-en", "Demo", cwd=tmp_path).exit_code == 0
+    for path in [tmp_path / "stdkit.yaml", *(tmp_path / "standards" / "demo").iterdir()]:
+        assert path.stat().st_mode & 0o044 == 0o044, path

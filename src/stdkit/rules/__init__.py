@@ -118,9 +118,10 @@ Check = Callable[[Context], Iterator[Diagnostic]]
 
 def checks() -> list[Check]:
     """Every semantic check, in a fixed order."""
-    from stdkit.rules import interface, maturity, structure, verification
+    from stdkit.rules import drafting, interface, maturity, structure, verification
 
-    return [*structure.CHECKS, *interface.CHECKS, *verification.CHECKS, *maturity.CHECKS]
+    return [*structure.CHECKS, *interface.CHECKS, *verification.CHECKS, *maturity.CHECKS,
+            *drafting.CHECKS]
 
 
 def check_standard(ctx: Context) -> Iterator[Diagnostic]:
