@@ -1,0 +1,485 @@
+"""Git, safely: revisions checked before git sees them, files read from objects, never checked out.
+
+The only module that imports GitPython (lazily, so that commands without git do not pay for it).
+A revision from the command line is first checked against a conservative syntax (nothing
+starting with ``-``, no shell or path characters, no ranges), then resolved with
+``git rev-parse --verify --end-of-options REV^{commit}``; only the full commit id it yields is
+ever passed on to other git commands. The working tree is a pseudo-revision (``commit`` None).
+
+Files of a commit are listed with one ``git ls-tree`` and read with one ``git cat-file --batch``
+run; a symbolic link in the tree (mode 120000) is refused as an escape, whatever it points to.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stdkit.diagnostics import Diagnostic
+from stdkit.errors import StdkitError, UsageError
+from stdkit.loader import SETTINGS_FILE, STANDARD_ID, STANDARDS_DIR, DiskSource, Source
+from stdkit.stages import stages
+from stdkit.yamlio import Document
+
+WORKTREE_LABEL = "working tree"
+
+# Branch names, tags (``rfia-0101/draft-for-comment.2``), ``HEAD~2``, ``main^``, ``@{1}``,
+# abbreviated ids. No ':' (``rev:path``), no whitespace or shell characters, no ``..`` ranges.
+_REVISION = re.compile(r"[A-Za-z0-9@_][A-Za-z0-9._/@{}^~+-]{0,254}")
+_BASELINE = re.compile(r"([a-z][a-z0-9-]{1,63})@([a-z][a-z-]*)\.([1-9][0-9]{0,5})")
+_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_SYMLINK = "120000"
+_GITLINK = "160000"
+
+
+class GitError(StdkitError):
+    """A git command failed in a way the user has to resolve (identity, hooks, locks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A resolved revision: what the user wrote, and its full commit id (None: working tree)."""
+
+    label: str
+    commit: str | None
+
+    @property
+    def worktree(self) -> bool:
+        return self.commit is None
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    """An entry of ``refs/tags``: name, the commit it marks, its message and creation date."""
+
+    name: str
+    commit: str
+    annotated: bool
+    message: str
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """One commit of a log: id, author date (YYYY-MM-DD), author and subject line."""
+
+    commit: str
+    date: str
+    author: str
+    subject: str
+
+
+def baseline_tag(text: str) -> str | None:
+    """The tag named by a short form ``ID@STAGE.REVISION`` (None if ``text`` is not one)."""
+    match = _BASELINE.fullmatch(text)
+    if match is None or match.group(2) not in stages():
+        return None
+    return f"{match.group(1)}/{match.group(2)}.{match.group(3)}"
+
+
+def check_revision(text: str) -> str:
+    """``text`` if it may be shown to git as a revision; a one-line UsageError otherwise."""
+    if text.startswith("-"):
+        raise UsageError(
+            f"refused: {text!r} is not a revision (revisions never start with '-';"
+            " was it meant as an option?)"
+        )
+    if not _REVISION.fullmatch(text) or ".." in text or text.endswith((".", "/")):
+        raise UsageError(
+            f"refused: {text!r} is not a revision: use a commit id, branch, tag or baseline"
+            " such as rfia-0101@draft-for-comment.2"
+        )
+    return text
+
+
+class GitRepo:
+    """The git repository holding a standards repository (which may be a subfolder of it)."""
+
+    def __init__(self, root: Path) -> None:
+        import git
+
+        self.root = root.resolve()
+        try:
+            self._repo = git.Repo(self.root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise UsageError(
+                f"{self.root} is not inside a git repository; run 'git init' and commit the"
+                " standards first"
+            ) from None
+        if self._repo.bare or self._repo.working_tree_dir is None:
+            raise UsageError(f"{self.root} is in a bare git repository")
+        self.top = Path(self._repo.working_tree_dir).resolve()
+        rel = self.root.relative_to(self.top).as_posix()
+        # Paths inside the stdkit root, as git names them from the top of the work tree.
+        self.prefix = "" if rel == "." else f"{rel}/"
+        self._git_error: type[Exception] = git.GitCommandError
+
+    # -- running git --------------------------------------------------------------------------
+
+    def run(self, *args: str, check: bool = True) -> str:
+        """Output of ``git ARGS`` (run at the top of the work tree, never through a shell)."""
+        try:
+            out = self._repo.git.execute(["git", *args], strip_newline_in_stdout=False)
+        except self._git_error as exc:
+            if not check:
+                return ""
+            raise GitError(_first_line(getattr(exc, "stderr", "") or str(exc), args)) from None
+        return str(out)
+
+    def _try(self, *args: str) -> str | None:
+        status, out, _err = self._repo.git.execute(
+            ["git", *args], with_extended_output=True, with_exceptions=False,
+            strip_newline_in_stdout=False,
+        )
+        return str(out) if status == 0 else None
+
+    def _spawn(self, args: Sequence[str], *, stdin: bool) -> tuple[Any, subprocess.Popen[bytes]]:
+        # GitPython's handle kills the process when collected: callers keep it while reading.
+        handle = self._repo.git.execute(
+            ["git", *args], as_process=True, istream=subprocess.PIPE if stdin else None)
+        proc = handle.proc
+        if proc is None or proc.stdout is None:  # pragma: no cover - GitPython always sets them
+            raise GitError(f"cannot run git {args[0]}")
+        return handle, proc
+
+    def _batch(self, args: Sequence[str], data: bytes) -> bytes:
+        """Feed ``data`` to one ``git ARGS`` process and return all it printed."""
+        _handle, proc = self._spawn(args, stdin=True)
+        out, err = proc.communicate(data)
+        if proc.returncode:
+            raise GitError(_first_line(err.decode("utf-8", "replace"), args))
+        return bytes(out)
+
+    # -- revisions ----------------------------------------------------------------------------
+
+    def resolve(self, text: str) -> Revision:
+        """The commit a revision or baseline names; a one-line UsageError if there is none."""
+        check_revision(text)
+        tag = baseline_tag(text)
+        if tag is not None:
+            commit = self.commit_of(f"refs/tags/{tag}")
+            if commit is None:
+                sid = tag.partition("/")[0]
+                raise UsageError(
+                    f"unknown baseline {text!r}: there is no tag {tag};"
+                    f" 'stdkit history {sid}' lists the baselines"
+                )
+            return Revision(text, commit)
+        commit = self.commit_of(text)
+        if commit is None:
+            raise UsageError(
+                f"unknown revision {text!r}: no commit, branch, tag or baseline of that name"
+            )
+        return Revision(text, commit)
+
+    def commit_of(self, checked: str) -> str | None:
+        """Full id of the commit ``checked`` names (it must have passed check_revision)."""
+        out = self._try("rev-parse", "--verify", "--quiet", "--end-of-options",
+                        f"{checked}^{{commit}}")
+        commit = out.strip() if out else ""
+        return commit if _COMMIT.fullmatch(commit) else None
+
+    def head(self) -> str | None:
+        """The commit HEAD names, or None in a repository without commits."""
+        return self.commit_of("HEAD")
+
+    # -- reading files of a revision ----------------------------------------------------------
+
+    def source(self, revision: Revision, folders: Iterable[str] | None = None) -> Source:
+        """The files of ``revision`` (only the standards in ``folders`` when given)."""
+        base: Source = DiskSource(self.root) if revision.commit is None \
+            else GitSource(self, revision.commit)
+        return base if folders is None else Selected(base, folders)
+
+    def tree(
+        self, commit: str, paths: Sequence[str], *, recursive: bool = True
+    ) -> list[tuple[str, str, str, int, str]]:
+        """(mode, type, object id, size, path from the stdkit root) below ``paths`` of a commit."""
+        _need_commit(commit)
+        deep = ["-r", "-t"] if recursive else []
+        out = self.run("ls-tree", *deep, "-l", "-z", "--full-tree", commit, "--",
+                       *(f"{self.prefix}{p}" for p in paths))
+        entries = []
+        cut = len(self.prefix)
+        for record in out.split("\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition("\t")
+            mode, kind, oid, size = meta.split()
+            entries.append((mode, kind, oid, int(size) if size.isdigit() else 0, path[cut:]))
+        return entries
+
+    def changed_standards(self, old: str, new: str) -> set[str] | None:
+        """Folders under standards/ that differ between two commits (None: settings differ)."""
+        sides = []
+        for commit in (old, new):
+            entries = self.tree(commit, [SETTINGS_FILE, f"{STANDARDS_DIR}/"], recursive=False)
+            sides.append({path: oid for _mode, _kind, oid, _size, path in entries})
+        if sides[0].get(SETTINGS_FILE) != sides[1].get(SETTINGS_FILE):
+            return None
+        names = (set(sides[0]) | set(sides[1])) - {SETTINGS_FILE}
+        return {n.partition("/")[2] for n in names if sides[0].get(n) != sides[1].get(n)}
+
+    def blobs(self, oids: Sequence[str]) -> dict[str, bytes]:
+        """The contents of many blobs, read in one ``git cat-file --batch`` run."""
+        if not oids:
+            return {}
+        for oid in oids:
+            _need_commit(oid)  # object ids have the same shape; never pass anything else
+        out = self._batch(["cat-file", "--batch"], "".join(f"{o}\n" for o in oids).encode())
+        found: dict[str, bytes] = {}
+        pos = 0
+        for oid in oids:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].decode("ascii", "replace").split()
+            pos = end + 1
+            if len(header) != 3:  # "<oid> missing"
+                continue
+            size = int(header[2])
+            found[oid] = out[pos:pos + size]
+            pos += size + 1
+        return found
+
+    def blob_head(self, oid: str, limit: int) -> bytes:
+        """The first ``limit`` bytes of one (large) blob, without reading the rest."""
+        _need_commit(oid)
+        _handle, proc = self._spawn(["cat-file", "blob", oid], stdin=False)
+        assert proc.stdout is not None
+        try:
+            data = proc.stdout.read(limit)
+        finally:
+            proc.kill()
+            proc.wait()
+        return bytes(data)
+
+    # -- state of the work tree ---------------------------------------------------------------
+
+    def dirty(self, path: str) -> list[str]:
+        """Files below ``path`` (from the stdkit root) that differ from HEAD, untracked included."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all",
+                       "--ignored=no", "--", f"{self.prefix}{path}")
+        # -z records are "XY path"; a rename adds its old path as a record of its own.
+        return [r[3:] for r in out.split("\0") if len(r) > 3 and r[2] == " "]
+
+    def tree_id(self, commit: str, path: str) -> str | None:
+        """The object id of a folder in a commit (equal ids: identical contents)."""
+        _need_commit(commit)
+        out = self._try("rev-parse", "--verify", "--quiet", "--end-of-options",
+                        f"{commit}:{self.prefix}{path}")
+        return out.strip() if out else None
+
+    def commit_file(self, path: str, message: str) -> str:
+        """Commit the work-tree contents of one file (and nothing else that is staged)."""
+        self.run("commit", "--only", "--quiet", "-m", message, "--", f"{self.prefix}{path}")
+        head = self.head()
+        if head is None:  # pragma: no cover - git said it committed
+            raise GitError("git commit reported success but HEAD names no commit")
+        return head
+
+    # -- tags and logs ------------------------------------------------------------------------
+
+    def tags(self, prefix: str) -> list[TagInfo]:
+        """The tags whose names start with ``prefix/`` (annotated or not)."""
+        fmt = ("%(refname)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f"
+               "%(creatordate:short)%1f%(contents)%1e")
+        out = self.run("for-each-ref", f"--format={fmt}", f"refs/tags/{prefix}/")
+        found = []
+        for record in out.split("\x1e"):
+            record = record.lstrip("\n")
+            if not record:
+                continue
+            ref, kind, oid, peeled, date, message = (record.split("\x1f", 5) + [""] * 6)[:6]
+            commit = peeled if kind == "tag" else oid
+            if kind not in ("tag", "commit") or not _COMMIT.fullmatch(commit):
+                continue
+            found.append(TagInfo(ref.removeprefix("refs/tags/"), commit, kind == "tag",
+                                 message, date))
+        return found
+
+    def create_tag(self, name: str, commit: str, message: str) -> None:
+        """An annotated tag; fails (atomically, in git's ref transaction) if it exists."""
+        _need_commit(commit)
+        if self._try("check-ref-format", f"refs/tags/{name}") is None:
+            raise UsageError(f"{name!r} is not a valid tag name")
+        try:
+            self._repo.git.execute(["git", "tag", "-a", "-m", message, name, commit])
+        except self._git_error as exc:
+            text = getattr(exc, "stderr", "") or str(exc)
+            if "already exists" in text:
+                raise StdkitError(
+                    f"refused: the baseline {name} already exists (another release made it"
+                    " first); nothing was tagged"
+                ) from None
+            raise GitError(_first_line(text, ("tag",))) from None
+
+    def log(self, since: str | None, path: str) -> list[CommitInfo]:
+        """Commits reachable from HEAD (after ``since``) that touch ``path``, newest first."""
+        head = self.head()
+        if head is None:
+            return []
+        span = head if since is None else f"{_need_commit(since)}..{head}"
+        out = self.run("log", "--format=%H%x1f%ad%x1f%an%x1f%s%x1e", "--date=short",
+                       span, "--", f"{self.prefix}{path}")
+        commits = []
+        for record in out.split("\x1e"):
+            fields = record.strip("\n").split("\x1f")
+            if len(fields) == 4:
+                commits.append(CommitInfo(*fields))
+        return commits
+
+
+def _need_commit(oid: str) -> str:
+    if not _COMMIT.fullmatch(oid):
+        raise UsageError(f"internal: {oid!r} is not a full object id")
+    return oid
+
+
+def _first_line(text: str, args: Sequence[str]) -> str:
+    for line in text.splitlines():
+        line = line.strip().removeprefix("stderr:").strip().strip("'").strip()
+        if line and not line.startswith(("Cmd(", "cmdline:")):
+            return f"git {args[0] if args else ''} failed: {line.removeprefix('fatal: ')}"
+    return f"git {args[0] if args else ''} failed"
+
+
+class GitSource:
+    """The files of one commit, as the loader's :class:`~stdkit.loader.Source`."""
+
+    def __init__(self, repo: GitRepo, commit: str) -> None:
+        self.repo = repo
+        self.commit = _need_commit(commit)
+        self._entries: dict[str, tuple[str, str, str, int]] | None = None
+        self._children: dict[str, list[str]] = {}
+        self._cache: dict[str, bytes] = {}
+        self._fetched = False
+
+    def _index(self) -> dict[str, tuple[str, str, str, int]]:
+        if self._entries is None:
+            entries: dict[str, tuple[str, str, str, int]] = {}
+            children: dict[str, list[str]] = {"": []}
+            for mode, kind, oid, size, path in self.repo.tree(
+                self.commit, [SETTINGS_FILE, STANDARDS_DIR]
+            ):
+                entries[path] = (mode, kind, oid, size)
+                parent, _, name = path.rpartition("/")
+                children.setdefault(parent, []).append(name)
+                if kind == "tree":
+                    children.setdefault(path, [])
+            self._entries, self._children = entries, children
+        return self._entries
+
+    def _entry(self, rel: str) -> tuple[str, str, str, int] | None:
+        return self._index().get(rel)
+
+    def is_dir(self, rel: str) -> bool:
+        if rel == "":
+            return True
+        entry = self._entry(rel)
+        # A link may name a folder; say yes so that the loader asks escapes() and refuses it.
+        return entry is not None and (entry[1] == "tree" or entry[0] == _SYMLINK)
+
+    def is_file(self, rel: str) -> bool:
+        entry = self._entry(rel)
+        return entry is not None and entry[1] == "blob"
+
+    def listdir(self, rel: str) -> list[str]:
+        self._index()
+        return sorted(self._children.get(rel, []))
+
+    def escapes(self, rel: str) -> bool:
+        steps = rel.split("/")
+        for i in range(1, len(steps) + 1):
+            entry = self._entry("/".join(steps[:i]))
+            if entry is not None and entry[0] in (_SYMLINK, _GITLINK):
+                return True
+        return False
+
+    def read(self, rel: str, max_bytes: int) -> bytes:
+        entry = self._entry(rel)
+        if entry is None or entry[1] != "blob" or entry[0] == _SYMLINK:
+            raise FileNotFoundError(2, "no such file in this revision", rel)
+        if not self._fetched:
+            self._prefetch(max_bytes)
+        data = self._cache.get(rel)
+        if data is None:
+            data = self.repo.blob_head(entry[2], max_bytes + 1)
+        return data[: max_bytes + 1]
+
+    def oid(self, rel: str) -> str | None:
+        """The blob id of a file of this commit (equal ids: identical contents)."""
+        entry = self._entry(rel)
+        return entry[2] if entry is not None and entry[1] == "blob" else None
+
+    def _prefetch(self, max_bytes: int) -> None:
+        """Read every YAML file the loader may ask for, in one batch."""
+        self._fetched = True
+        wanted: dict[str, str] = {}
+        for path, (mode, kind, oid, size) in self._index().items():
+            if kind != "blob" or mode == _SYMLINK or size > max_bytes:
+                continue
+            steps = path.split("/")
+            if path == SETTINGS_FILE or (
+                len(steps) == 3 and steps[0] == STANDARDS_DIR and path.endswith((".yaml", ".yml"))
+            ):
+                wanted[path] = oid
+        contents = self.repo.blobs(sorted(set(wanted.values())))
+        self._cache = {path: contents[oid] for path, oid in wanted.items() if oid in contents}
+
+
+class SameBlobs:
+    """A loader cache for the two sides of a diff: a blob both commits hold is parsed once."""
+
+    def __init__(self, source: Source, shared: dict[tuple[str, str, int], Any]) -> None:
+        base = source.base if isinstance(source, Selected) else source
+        self.source = base if isinstance(base, GitSource) else None
+        self.shared = shared
+
+    def document(self, file: str, max_bytes: int, read: Callable[[], Document]) -> Document:
+        oid = self.source.oid(file) if self.source is not None else None
+        if oid is None:
+            return read()
+        key = (file, oid, max_bytes)
+        doc = self.shared.get(key)
+        if doc is None:
+            doc = self.shared[key] = read()
+        return doc
+
+    def schema(self, doc: Document, kind: str,
+               check: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
+        return check()
+
+
+class Selected:
+    """A source showing only some standards' folders (diff of one standard reads no others)."""
+
+    def __init__(self, base: Source, folders: Iterable[str]) -> None:
+        self.base = base
+        self.folders = {f for f in folders if STANDARD_ID.fullmatch(f)}
+
+    def _hidden(self, rel: str) -> bool:
+        steps = rel.split("/")
+        return len(steps) >= 2 and steps[0] == STANDARDS_DIR and steps[1] not in self.folders
+
+    def is_dir(self, rel: str) -> bool:
+        return not self._hidden(rel) and self.base.is_dir(rel)
+
+    def is_file(self, rel: str) -> bool:
+        return not self._hidden(rel) and self.base.is_file(rel)
+
+    def listdir(self, rel: str) -> list[str]:
+        names = self.base.listdir(rel)
+        if rel == STANDARDS_DIR:
+            return [n for n in names if n in self.folders]
+        return names
+
+    def escapes(self, rel: str) -> bool:
+        return self.base.escapes(rel)
+
+    def read(self, rel: str, max_bytes: int) -> bytes:
+        if self._hidden(rel):
+            raise FileNotFoundError(2, "not selected", rel)
+        return self.base.read(rel, max_bytes)
