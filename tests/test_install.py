@@ -43,6 +43,8 @@ def test_wheel_carries_the_data(wheel: Path) -> None:
         "stdkit/schemas/part.schema.json", "stdkit/schemas/standard.schema.json",
         "stdkit/data/units.yaml", "stdkit/data/rules.yaml",
         "stdkit/data/templates/common.yaml", "stdkit/data/templates/interface.yaml",
+        "stdkit/data/stages.yaml", "stdkit/data/style.css",
+        "stdkit/data/lexicon/verbal_forms.yaml", "stdkit/data/lexicon/not_provision_words.yaml",
         "stdkit/py.typed",
     ):
         assert needed in names
