@@ -125,23 +125,25 @@ def validate(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
     ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write .stdkit-cache/;"
+                           " check everything afresh.")
+    ] = False,
 ) -> None:
     """Check every standard against the schemas and rules; report every problem in one run.
 
     Exit 0 when there are no errors (warnings allowed unless --strict), 1 when there are,
-    2 when the input cannot be read or the command line is wrong.
+    2 when the input cannot be read or the command line is wrong. Results are cached in
+    .stdkit-cache/ by file content, so an unchanged repository is checked at once.
     """
-    from stdkit.loader import load_repository
-    from stdkit.validate import select, validate_repository
+    from stdkit.validate import validate_paths
 
     targets = paths or [Path.cwd()]
     for target in targets:
         if not target.exists():
             raise UsageError(f"{target} does not exist")
     root = _root(targets[0])
-    repo = load_repository(root)
-    standards, files = select(repo, targets)
-    report = validate_repository(repo, standards, files=files)
+    report = validate_paths(root, targets, use_cache=not no_cache)
     out = _render_report(report, format)
     sys.stdout.write(out)
     raise typer.Exit(EXIT_FINDINGS if report.failed(strict=strict) else EXIT_OK)
@@ -245,6 +247,226 @@ def rules(
         return
     for r in table:
         typer.echo(f"{r.code:<9} {r.severity.value:<8} {r.scope:<13} {r.summary}")
+
+
+@app.command()
+@_guard
+def release(
+    standard_id: Annotated[str, typer.Argument(metavar="ID", help="The standard, e.g. rfia-0101.")],
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", help="Move to this later stage (revision restarts at 1)."),
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Date YYYY-MM-DD written to standard.yaml;"
+                                 " default today.")
+    ] = None,
+) -> None:
+    """Record a baseline: tag the draft, raising its revision (or stage) first where needed.
+
+    Refuses with uncommitted changes in the standard's folder, with validation errors (and
+    warnings from draft-for-review on), or when the stage would go backwards.
+    """
+    from stdkit.baseline import ReleaseRefused
+    from stdkit.baseline import release as record
+    from stdkit.diagnostics import Summary
+
+    root = _root()
+    try:
+        done = record(root, standard_id, stage=stage, today=date)
+    except ReleaseRefused as exc:
+        summary = Summary.of(exc.diagnostics, files=len({d.file for d in exc.diagnostics}),
+                             standards=1)
+        sys.stderr.write(format_text(exc.diagnostics, summary,
+                                     style=_paint if _use_colour(sys.stderr) else None))
+        raise
+    if done.committed:
+        typer.echo(f"committed {done.commit[:12]}: standards/{done.standard}/standard.yaml"
+                   f" now at {done.stage} revision {done.revision}, dated {done.date}")
+    typer.echo(f"tagged {done.tag} on {done.commit[:12]}"
+               f" (name it {done.standard}@{done.stage}.{done.revision})")
+    if done.previous:
+        typer.echo(f"next: stdkit diff {done.previous}"
+                   f" {done.standard}@{done.stage}.{done.revision}")
+
+
+class HistoryFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+@_guard
+def history(
+    standard_id: Annotated[str, typer.Argument(metavar="ID", help="The standard, e.g. rfia-0101.")],
+    format: Annotated[HistoryFormat, typer.Option("--format", "-f")] = HistoryFormat.text,
+) -> None:
+    """List the baselines of a standard, oldest first, and the commits since the last one."""
+    from stdkit.baseline import history as read_history
+
+    found = read_history(_root(), standard_id)
+    if format is HistoryFormat.json:
+        typer.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+        return
+    if not found.baselines:
+        typer.echo(f"{standard_id}: no baselines yet; record one with 'stdkit release"
+                   f" {standard_id}'")
+    for b in found.baselines:
+        typer.echo(f"{b.tag:<40} {b.date}  {b.commit[:12]}  {b.short}")
+    last = found.baselines[-1].tag if found.baselines else "the start"
+    if found.since:
+        typer.echo(f"{len(found.since)} commit{'s' if len(found.since) != 1 else ''} since {last}:")
+        for c in found.since:
+            typer.echo(f"  {c.commit[:12]} {c.date} {c.author}: {c.subject}")
+    elif found.baselines:
+        typer.echo(f"no commits since {last}")
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    rst = "rst"
+    html = "html"
+
+
+_DIFF_COLOURS = {
+    "added": "green", "insert": "green", "removed": "red", "delete": "red",
+    "modified": "yellow", "moved": "cyan", "header": None, "dim": "bright_black",
+}
+
+
+def _diff_paint(text: str, role: str) -> str:
+    colour = _DIFF_COLOURS.get(role)
+    return typer.style(text, fg=colour, bold=role == "header",
+                       underline=role == "insert", strikethrough=role == "delete")
+
+
+# Unknown options become arguments, so that a revision such as '--output=x' or '-p' reaches the
+# revision check and is refused in one line rather than with a usage screen.
+@app.command(context_settings={"ignore_unknown_options": True})
+@_guard
+def diff(
+    old: Annotated[
+        str | None, typer.Argument(help="Revision or baseline (e.g. rfia-0101@working-draft.1);"
+                                   " default HEAD.", show_default=False)
+    ] = None,
+    new: Annotated[
+        str | None, typer.Argument(help="Revision or baseline; default: the working tree.",
+                                   show_default=False)
+    ] = None,
+    standard: Annotated[
+        str | None, typer.Option("--standard", "-s", help="Only this standard.")
+    ] = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Clause-level changes between two revisions, baselines or the working tree.
+
+    Objects are matched by id: added, removed, modified (with the fields and word-level text
+    changes) and moved, each marked normative or editorial. rst and html give a redline.
+    """
+    from stdkit import diff as changes
+    from stdkit.baseline import compare
+
+    found = compare(_root(), old, new, standard=standard)
+    for label, d in found.problems[:5]:
+        typer.echo(f"stdkit: warning: {label}: {d.file}: {d.message} (left out of the diff)",
+                   err=True)
+    if format is DiffFormat.json:
+        text = changes.format_json(found.result)
+    elif format is DiffFormat.text:
+        colour = out is None and _use_colour()
+        text = changes.format_text(found.result, _diff_paint if colour else None)
+    else:
+        from stdkit import redline
+
+        text = (redline.redline_rst if format is DiffFormat.rst else redline.redline_html)(
+            found.result, found.old, found.new)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from stdkit.fsio import write_atomic
+
+    write_atomic(out, text)
+    typer.echo(f"wrote {out}", err=True)
+
+
+class RenderFormat(StrEnum):
+    html = "html"
+    rst = "rst"
+
+
+@app.command()
+@_guard
+def render(
+    standard_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Standards to publish; default: all.",
+                       show_default=False),
+    ] = None,
+    format: Annotated[
+        RenderFormat, typer.Option("--format", "-f", help="html: a static site; rst: the RST.")
+    ] = RenderFormat.html,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of the body, e.g. zh or en;"
+                                 " default: each standard's first language.",
+                                 show_default=False)
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the site.")] = Path("site"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Render even if the standards have errors.")
+    ] = False,
+) -> None:
+    """Publish standards as a static HTML site with an index (or as reStructuredText).
+
+    Validates first and refuses (exit 1) when a selected standard has errors, unless --force.
+    The folder is written beside --out and swapped in whole, so a failed render leaves the
+    previous site as it was.
+    """
+    from stdkit import render as publish
+    from stdkit.diagnostics import Summary
+    from stdkit.fsio import repository_lock
+    from stdkit.loader import load_repository
+    from stdkit.validate import validate_repository
+
+    root = _root()
+    repo = load_repository(root)
+    selected = list(dict.fromkeys(standard_ids)) if standard_ids else sorted(repo.standards)
+    for sid in selected:
+        if sid not in repo.standards:
+            known = ", ".join(sorted(repo.standards)) or "none"
+            raise UsageError(f"no standard {sid!r} in {root} (standards: {known})")
+    if not selected:
+        raise UsageError(f"no standards to render in {root}; create one with 'stdkit new'")
+    if lang is not None and not any(lang in repo.standards[s].languages for s in selected):
+        raise UsageError(f"--lang {lang}: no selected standard is written in {lang!r}")
+    report = validate_repository(repo, selected)
+    if report.summary.errors:
+        sys.stderr.write(format_text(report.diagnostics, report.summary,
+                                     style=_paint if _use_colour(sys.stderr) else None))
+        if not force:
+            typer.echo("stdkit: nothing rendered: fix the errors above, or render anyway with"
+                       " --force", err=True)
+            raise typer.Exit(EXIT_FINDINGS)
+
+    def progress(sid: str, i: int, n: int) -> None:
+        typer.echo(f"[{i}/{n}] rendering {sid}", err=True)
+
+    quiet = len(selected) < 2 or os.environ.get("CI") or not sys.stderr.isatty()
+    site = publish.render_site(repo.standards, selected, fmt=format.value, lang=lang,
+                               progress=None if quiet else progress)
+    with repository_lock(root):
+        publish.install_site(site.files, out)
+    if site.diagnostics:
+        summary = Summary.of(site.diagnostics, files=len({d.file for d in site.diagnostics}),
+                             standards=len(selected))
+        sys.stderr.write(format_text(site.diagnostics, summary,
+                                     style=_paint if _use_colour(sys.stderr) else None))
+    pages = len(selected)
+    typer.echo(f"wrote {out}/index.{format.value} and {pages} page{'s' if pages != 1 else ''}"
+               f" ({', '.join(selected)})")
 
 
 def main() -> None:

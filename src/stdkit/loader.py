@@ -214,12 +214,13 @@ def _escape(file: str) -> Diagnostic:
 
 def load_repository(
     root: Path, source: Source | None = None, *, check: bool = True,
-    cache: DocumentCache | None = None,
+    cache: DocumentCache | None = None, standards: bool = True,
 ) -> Repository:
     """Read every standard under ``standards/``; problems become diagnostics, not errors.
 
     ``check=False`` skips the JSON Schema checks (most of the loading time) for callers that
-    only need the model, such as diff.
+    only need the model, such as diff. ``standards=False`` reads the settings only; the
+    standards are then read one by one with :func:`load_standard`.
     """
     source = source or DiskSource(root)
     settings, diags, settings_doc = read_settings(root, source)
@@ -227,6 +228,8 @@ def load_repository(
                       cache=cache)
     if settings_doc is not None:
         repo.documents[SETTINGS_FILE] = settings_doc
+    if not standards:
+        return repo
     if not source.is_dir(STANDARDS_DIR):
         return repo
     if source.escapes(STANDARDS_DIR):
@@ -236,11 +239,18 @@ def load_repository(
         rel_folder = f"{STANDARDS_DIR}/{name}"
         if name.startswith(".") or not source.is_dir(rel_folder):
             continue
-        standard = _load_standard(repo, source, rel_folder, check=check)
+        standard = load_standard(repo, name, check=check)
         if standard is not None and standard.id not in repo.standards:
             repo.standards[standard.id] = standard
             repo.folders[standard.id] = name
     return repo
+
+
+def load_standard(repo: Repository, name: str, *, check: bool = True) -> Standard | None:
+    """Read the standard in folder ``standards/NAME`` (its documents and findings join
+    ``repo``); the caller files it under its id."""
+    assert repo.source is not None
+    return _load_standard(repo, repo.source, f"{STANDARDS_DIR}/{name}", check=check)
 
 
 def _read(repo: Repository, source: Source, file: str) -> yamlio.Document:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from stdkit.diagnostics import Diagnostic, Severity, Summary, sort_diagnostics
 from stdkit.errors import UsageError
-from stdkit.loader import SETTINGS_FILE, STANDARDS_DIR, Repository, load_repository
+from stdkit.loader import (
+    SETTINGS_FILE,
+    STANDARDS_DIR,
+    DiskSource,
+    Repository,
+    Settings,
+    load_repository,
+)
 from stdkit.model import Origin, Standard
-from stdkit.rules import catalogue, check_standard, contexts
+from stdkit.rules import Context, catalogue, check_standard
+from stdkit.rules.drafting import stage_gate
+
+if TYPE_CHECKING:
+    from stdkit.cache import ValidationCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,24 +94,321 @@ def select(repo: Repository, paths: Iterable[Path]) -> tuple[set[str] | None, se
     return chosen, files | {f for f in repo.documents if prefixes and f.startswith(prefixes)}
 
 
+def whole(root: Path, paths: Iterable[Path]) -> bool:
+    """Whether command-line ``paths`` name the whole repository (what :func:`select` says)."""
+    root = root.resolve()
+    for path in paths:
+        path = path.resolve()
+        if not path.is_dir() or not path.is_relative_to(root):
+            return False
+        parts = path.relative_to(root).parts
+        if len(parts) >= 2 and parts[0] == STANDARDS_DIR:
+            return False
+    return True
+
+
+def validate_paths(root: Path, paths: Iterable[Path], *, use_cache: bool = True) -> Report:
+    """Validate what command-line ``paths`` name, through the cache unless ``use_cache`` is off.
+
+    The report is the same with and without the cache (see :mod:`stdkit.cache`); a run over the
+    whole repository is served whole when nothing at all changed since an earlier one.
+    """
+    paths = list(paths)
+    cache: ValidationCache | None = None
+    if use_cache:
+        from stdkit.cache import ValidationCache
+
+        cache = ValidationCache.open(root)
+    everything = whole(root, paths)
+    if cache is not None and everything:
+        hit = cache.report()
+        if hit is not None:
+            return Report(hit[0], hit[1], Repository(root=root, settings=Settings()))
+    source = cache.source(DiskSource(root)) if cache is not None else None
+    if cache is not None and everything:
+        lazy = _validate_lazily(root, cache)
+        if lazy is not None:
+            cache.store_report(lazy.diagnostics, lazy.summary)
+            cache.close(prune=True)
+            return lazy
+    repo = load_repository(root, source, cache=cache)
+    standards, files = select(repo, paths)
+    report = validate_repository(repo, standards, files=files)
+    if cache is not None:
+        full = everything and standards is None and files is None
+        if full:
+            cache.store_report(report.diagnostics, report.summary)
+        cache.close(prune=full)
+    return report
+
+
+def _validate_lazily(root: Path, cache: ValidationCache) -> Report | None:
+    """The whole-repository report, reading only the standards whose findings may have changed.
+
+    Each standard's part of the report (its findings with waivers and settings applied, its
+    waived findings and files) is cached; a standard is read and checked again when its files,
+    the settings, the set of standards, or a standard its checks used has changed. Standards
+    are checked one at a time, reading the standards they refer to as their checks ask for
+    them and forgetting them afterwards, so memory holds a few standards, never the repository;
+    with more than one to check, processes share the work. Only for repositories where every
+    folder under standards/ holds a standard.yaml naming that folder (None otherwise: the
+    caller reads everything the usual way).
+    """
+    repo = load_repository(root, cache.source(DiskSource(root)), cache=cache, standards=False)
+    names = _regular_folders(repo)
+    if names is None:
+        return None
+    parts: dict[str, tuple[list[Diagnostic], int, int]] = {}
+    repo.folders = {name: name for name in names}
+    for name in names:
+        hit = cache.result(repo, name)
+        if hit is not None:
+            parts[name] = hit
+    todo = [name for name in names if name not in parts]
+    if todo:
+        parts.update(_check_standards(root, cache, names, todo))
+    repo.standards = _LazyStandards(repo, names)
+    rest = validate_repository(repo, set())  # the settings' own findings
+    found = [d for mine, _w, _f in parts.values() for d in mine] + rest.diagnostics
+    diagnostics = sort_diagnostics(found)
+    files = (1 if SETTINGS_FILE in repo.documents else 0) + sum(f for _d, _w, f in parts.values())
+    summary = Summary.of(diagnostics, files=files, standards=len(names),
+                         waived=sum(w for _d, w, _f in parts.values()))
+    return Report(diagnostics, summary, repo)
+
+
+# Below this many bytes of YAML to check, starting processes costs more than it saves.
+PARALLEL_BYTES = 1_000_000
+_TASK: dict[str, Any] = {}
+
+
+def _check_standards(
+    root: Path, cache: ValidationCache, names: list[str], todo: list[str]
+) -> dict[str, tuple[list[Diagnostic], int, int]]:
+    """Each standard's part of the report, checked in parallel processes where it pays."""
+    weight = {name: _folder_bytes(root, name) for name in todo}
+    jobs = min(_jobs(), len(todo))
+    if jobs < 2 or sum(weight.values()) < PARALLEL_BYTES:
+        return _check_chunk(root, cache, names, todo)
+    # Neighbouring standards (which usually refer to each other) go to the same process, in
+    # contiguous runs of about equal size.
+    chunks: list[list[str]] = [[] for _ in range(jobs)]
+    total = sum(weight.values()) or 1
+    done = 0.0
+    for name in todo:
+        chunks[min(jobs - 1, int(done * jobs / total))].append(name)
+        done += weight[name]
+    import gc
+    import multiprocessing
+
+    _TASK.update(root=root, cache=cache, names=names)
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_check_task, [c for c in chunks if c], chunksize=1)
+    except (OSError, RuntimeError):
+        return _check_chunk(root, cache, names, todo)
+    finally:
+        gc.unfreeze()
+        _TASK.clear()
+    out: dict[str, tuple[list[Diagnostic], int, int]] = {}
+    for found, used, changed in results:
+        out.update(found)
+        cache.merge(used, changed)
+    return out
+
+
+def _check_task(
+    chunk: list[str],
+) -> tuple[dict[str, tuple[list[Diagnostic], int, int]], set[str], bool]:
+    """A worker process's share: check ``chunk``, write its cache entries, report back."""
+    cache: ValidationCache = _TASK["cache"]
+    found = _check_chunk(_TASK["root"], cache, _TASK["names"], chunk)
+    return found, cache.flush(), cache.changed
+
+
+def _check_chunk(
+    root: Path, cache: ValidationCache, names: list[str], chunk: list[str]
+) -> dict[str, tuple[list[Diagnostic], int, int]]:
+    import gc
+
+    repo = load_repository(root, cache.source(DiskSource(root)), cache=cache, standards=False)
+    standards = _LazyStandards(repo, names)
+    repo.standards = standards
+    repo.folders = {name: name for name in names}
+    out: dict[str, tuple[list[Diagnostic], int, int]] = {}
+    # Models and findings are trees with few cycles: collecting less often saves time (and
+    # the standards forgotten below are freed by reference counting anyway).
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
+    try:
+        for name in chunk:
+            one = validate_repository(repo, {name})
+            mine = [d for d in one.diagnostics if d.file != SETTINGS_FILE]
+            out[name] = (mine, one.summary.waived, one.summary.files)
+            cache.store_result(repo, name, *out[name])
+            standards.forget(keep=3)
+            cache.flush()
+    finally:
+        gc.set_threshold(*thresholds)
+    return out
+
+
+def _folder_bytes(root: Path, name: str) -> int:
+    try:
+        with os.scandir(root / STANDARDS_DIR / name) as entries:
+            return sum(e.stat(follow_symlinks=False).st_size for e in entries)
+    except OSError:
+        return 0
+
+
+def _regular_folders(repo: Repository) -> list[str] | None:
+    """The standard folders, if each holds a standard.yaml whose id is the folder's name."""
+    from stdkit import yamlio
+    from stdkit.loader import META_FILE
+
+    source = repo.source
+    assert source is not None and repo.cache is not None
+    if not source.is_dir(STANDARDS_DIR):
+        return [] if not source.escapes(STANDARDS_DIR) else None
+    names = []
+    for name in source.listdir(STANDARDS_DIR):
+        folder = f"{STANDARDS_DIR}/{name}"
+        if name.startswith(".") or not source.is_dir(folder):
+            continue
+        if source.escapes(folder) or META_FILE not in source.listdir(folder):
+            return None
+        file = f"{folder}/{META_FILE}"
+        max_bytes = repo.settings.max_file_bytes
+
+        def read(file: str = file, max_bytes: int = max_bytes) -> yamlio.Document:
+            assert source is not None
+            return yamlio.read_bytes(source.read(file, max_bytes), file, max_bytes=max_bytes)
+
+        doc = repo.cache.document(file, max_bytes, read)
+        data = doc.data if isinstance(doc.data, dict) else {}
+        if (data["id"] if isinstance(data.get("id"), str) else name) != name:
+            return None
+        names.append(name)
+    return names
+
+
+_UNREAD: Any = object()
+
+
+class _LazyStandards(dict[str, Standard]):
+    """Every standard of the repository by id (its folder's name), each read when first used."""
+
+    def __init__(self, repo: Repository, names: list[str]) -> None:
+        super().__init__(dict.fromkeys(names, _UNREAD))
+        self._repo = repo
+        self._recent: dict[str, None] = {}  # read standards, least recently used first
+
+    def forget(self, *, keep: int) -> None:
+        """Drop all but the ``keep`` most recently used standards (and what was read for them)."""
+        drop = list(self._recent)[: max(0, len(self._recent) - keep)]
+        for key in drop:
+            del self._recent[key]
+            super().__setitem__(key, _UNREAD)
+        if drop:
+            prefixes = tuple(f"{STANDARDS_DIR}/{key}/" for key in drop)
+            repo = self._repo
+            repo.documents = {f: d for f, d in repo.documents.items()
+                              if not f.startswith(prefixes)}
+            repo.diagnostics = [d for d in repo.diagnostics if not d.file.startswith(prefixes)]
+
+    def __getitem__(self, key: str) -> Standard:
+        value = super().__getitem__(key)
+        if key in self._recent:
+            del self._recent[key]
+        self._recent[key] = None
+        if value is _UNREAD:
+            from stdkit.loader import load_standard
+
+            loaded = load_standard(self._repo, key)
+            if loaded is None or loaded.id != key:  # pragma: no cover - checked beforehand
+                raise RuntimeError(f"standards/{key} changed while it was being validated")
+            super().__setitem__(key, loaded)
+            return loaded
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def values(self) -> Any:
+        return [self[key] for key in self]
+
+    def items(self) -> Any:
+        return [(key, self[key]) for key in self]
+
+
+class _Peers(dict[str, Context]):
+    """The check contexts of a repository's standards, each made when first asked for."""
+
+    def __init__(self, repo: Repository) -> None:
+        super().__init__()
+        self._repo = repo
+
+    def __getitem__(self, key: str) -> Context:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        standard = self._repo.standards[key]  # KeyError for an unknown standard
+        ctx = Context.of(self._repo, standard, self)
+        dict.__setitem__(self, key, ctx)
+        return ctx
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._repo.standards else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._repo.standards
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._repo.standards))
+
+    def __len__(self) -> int:
+        return len(self._repo.standards)
+
+    def keys(self) -> Any:
+        return list(self._repo.standards)
+
+    def values(self) -> Any:
+        return [self[key] for key in self]
+
+    def items(self) -> Any:
+        return [(key, self[key]) for key in self]
+
+
 def validate_repository(
     repo: Repository, only: Iterable[str] | None = None, *, files: set[str] | None = None
 ) -> Report:
     """Validate a loaded repository; ``only`` narrows to standards, ``files`` to files."""
     selected = set(only) if only is not None else None
-    peers = contexts(repo)
+    # Contexts are made as checks ask for them: a repository read lazily (see validate_paths)
+    # reads a standard only when it is checked or a checked one refers to it.
+    peers = _Peers(repo)
+    chosen = [peers[sid] for sid in repo.standards if selected is None or sid in selected]
     found: list[Diagnostic] = list(repo.diagnostics)
-    for sid, ctx in peers.items():
-        if selected is None or sid in selected:
-            found.extend(check_standard(ctx))
+    for findings in _checked(repo, chosen):
+        found.extend(findings)
+    # Each context refers to the others through ``peers``: break the cycle, so that the
+    # standards are freed as soon as they are done with, not at the next garbage collection.
+    dict.clear(peers)
+    del chosen
     if selected is not None:
         prefixes = tuple(f"{STANDARDS_DIR}/{repo.folders.get(s, s)}/" for s in selected)
         found = [d for d in found if d.file.startswith(prefixes) or d.file == SETTINGS_FILE]
-        standards = [s for s in repo.standards.values() if s.id in selected]
+        standards = [repo.standards[sid] for sid in repo.standards if sid in selected]
     else:
         standards = list(repo.standards.values())
-    found, waived = _apply_waivers(found, standards)
+    # A finding reported twice is one finding: it is waived (and counted) once.
+    found, waived = _apply_waivers(list(dict.fromkeys(found)), standards)
     found = _apply_settings(found, repo)
+    # The no-warnings demand of later stages looks at the findings as they finally stand.
+    found += _override(stage_gate(standards, found), repo)
     if files is not None:
         found = [d for d in found if d.file in files]
     diagnostics = sort_diagnostics(found)
@@ -166,6 +477,13 @@ def _apply_settings(found: list[Diagnostic], repo: Repository) -> list[Diagnosti
             out.append(Diagnostic("CFG001", Severity.ERROR, f"unknown rule code {code!r}",
                                   SETTINGS_FILE, line, col, None,
                                   hint="run 'stdkit rules' for the codes"))
+    return out + _override(found, repo)
+
+
+def _override(found: list[Diagnostic], repo: Repository) -> list[Diagnostic]:
+    """The findings with the severities stdkit.yaml gives (rules turned off dropped)."""
+    overrides = repo.settings.rules
+    out: list[Diagnostic] = []
     for d in found:
         level = overrides.get(d.code)
         if level is None or d.code.startswith(("YAML", "FILE")):
@@ -173,3 +491,73 @@ def _apply_settings(found: list[Diagnostic], repo: Repository) -> list[Diagnosti
         elif level != "off":
             out.append(d.with_severity(Severity(level)))
     return out
+
+
+# Checking standards in parallel pays when there is enough to check: below this many objects
+# (clauses, provisions, signals …) starting the processes costs more than it saves.
+PARALLEL_OBJECTS = 2000
+_WORK: list[Context] = []
+
+
+def _jobs() -> int:
+    value = os.environ.get("STDKIT_JOBS", "")
+    if value.isdigit():
+        return int(value)
+    # fork() keeps the loaded repository shared with the workers; only Linux forks safely here.
+    return min(os.cpu_count() or 1, 4) if sys.platform == "linux" else 1
+
+
+def _check_one(index: int) -> tuple[list[Diagnostic], set[str] | None]:
+    """The findings of one standard and the peers its checks asked for (None: all of them)."""
+    from stdkit.cache import Recording
+
+    ctx = _WORK[index]
+    seen = Recording(ctx.peers)
+    found = list(check_standard(replace(ctx, peers=seen)))
+    return found, None if seen.everything else seen.asked
+
+
+def _checked(repo: Repository, chosen: list[Context]) -> list[list[Diagnostic]]:
+    """The rule findings of each chosen standard: from the cache, or checked (in parallel)."""
+    from stdkit.cache import ValidationCache
+
+    cache = repo.cache if isinstance(repo.cache, ValidationCache) else None
+    out: list[list[Diagnostic] | None] = [
+        cache.rules(repo, ctx.standard.id) if cache is not None else None for ctx in chosen]
+    todo = [i for i, found in enumerate(out) if found is None]
+    _WORK[:] = [chosen[i] for i in todo]
+    try:
+        results = _run(_WORK)
+    finally:
+        _WORK.clear()
+    for i, (found, asked) in zip(todo, results, strict=True):
+        out[i] = found
+        if cache is not None:
+            cache.store_rules(repo, chosen[i].standard.id, found, asked)
+    return [found or [] for found in out]
+
+
+def _run(work: list[Context]) -> list[tuple[list[Diagnostic], set[str] | None]]:
+    size = sum(1 for ctx in work for _ in ctx.standard.objects())
+    jobs = min(_jobs(), len(work))
+    if jobs < 2 or size < PARALLEL_OBJECTS:
+        return [_check_one(i) for i in range(len(work))]
+    import gc
+    import multiprocessing
+
+    # Largest standards first, so that the processes finish together.
+    order = sorted(range(len(work)), key=lambda i: -len(work[i].index))
+    # Frozen objects are not walked by the collector in the workers, so the pages holding the
+    # repository stay shared instead of being copied into each process.
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_check_one, order, chunksize=1)
+    except (OSError, RuntimeError):
+        return [_check_one(i) for i in range(len(work))]
+    finally:
+        gc.unfreeze()
+    results: list[Any] = [None] * len(work)
+    for i, result in zip(order, done, strict=True):
+        results[i] = result
+    return results

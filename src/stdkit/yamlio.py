@@ -15,6 +15,7 @@ Every rejection is a diagnostic with file, line and column; the caller never see
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import re
@@ -39,6 +40,9 @@ _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+
 _NULLS = frozenset({"null", "~", ""})
 _CORE = "tag:yaml.org,2002:"
 _CORE_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+# A plain scalar whose first character is none of these is a string whatever follows.
+_TYPED_FIRST = frozenset("-0123456789tfn~")
+_SCALAR = yaml.ScalarEvent
 
 if not getattr(yaml, "__with_libyaml__", False) and not os.environ.get("STDKIT_ALLOW_PURE_YAML"):
     _PARSER: Any = None
@@ -196,6 +200,10 @@ def parse(text: str, file: str, *, doc: Document | None = None) -> Document:
         )
     doc = doc or Document(file)
     doc.source = text
+    # A document is a tree of fresh dicts and lists, without cycles: the cyclic garbage
+    # collector would only walk it again and again while it grows.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         _build(doc, _events(text))
     except yaml.MarkedYAMLError as exc:
@@ -214,14 +222,18 @@ def parse(text: str, file: str, *, doc: Document | None = None) -> Document:
             "YAML001", Severity.ERROR, f"YAML syntax error: {exc}", file))
         doc.ok = False
         doc.data = None
+    finally:
+        if collecting:
+            gc.enable()
     return doc
 
 
 def _events(text: str) -> Iterator[Any]:
     parser = _PARSER(text)
     try:
-        while parser.check_event():
-            yield parser.get_event()
+        get = parser.get_event
+        while (event := get()) is not None:
+            yield event
     finally:
         dispose = getattr(parser, "dispose", None)
         if dispose:
@@ -316,7 +328,49 @@ def _build(doc: Document, events: Iterator[Any]) -> None:
             return False
         return True
 
+    marks, key_marks = doc.marks, doc.key_marks
     for ev in events:
+        # Fast path for the bulk of a draft: an untagged, unanchored scalar that is a plain
+        # string (or quoted) as a key, a value or a list item. It does exactly what the general
+        # path below does for such a scalar, minus the dispatching.
+        if (type(ev) is _SCALAR and stack and ev.anchor is None and ev.tag is None
+                and (ev.style or (ev.value and ev.value[0] not in _TYPED_FIRST))):
+            last = stack[-1]
+            held = last.container
+            sm = ev.start_mark
+            at: Mark = (sm.line + 1, sm.column + 1) if sm is not None else (1, 1)
+            text: str = ev.value
+            if type(held) is dict:
+                if not last.expect_value:
+                    if text != "<<" or ev.style:
+                        last.key_mark = at
+                        last.expect_value = True
+                        last.key_ok = False
+                        if text in held:
+                            first = key_marks.get((*last.path, text), last.mark)
+                            complain("YAML003", f"duplicate key {text!r} (first defined at line"
+                                     f" {first[0]})", at, hint="remove or rename one of them")
+                        else:
+                            last.key, last.key_ok = text, True
+                        continue
+                else:
+                    where: Path_ = (*last.path, last.key)
+                    if ev.style in ("|", ">"):
+                        doc.block.add(where)
+                    if last.key_ok:
+                        marks[where] = at
+                        key_marks[where] = last.key_mark
+                        held[last.key] = text
+                    last.expect_value = False
+                    last.key_ok = False
+                    continue
+            elif type(held) is list:
+                where = (*last.path, len(held))
+                if ev.style in ("|", ">"):
+                    doc.block.add(where)
+                marks[where] = at
+                held.append(text)
+                continue
         if isinstance(ev, yaml.DocumentStartEvent):
             documents += 1
             if documents > 1:

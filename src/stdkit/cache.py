@@ -1,0 +1,499 @@
+"""The validation cache under ``.stdkit-cache/``: never a stale result, never trusted blindly.
+
+Four levels, each keyed by everything its result depends on:
+
+* a whole report, by the content of every file the loader could read (``stdkit.yaml`` and every
+  name, type and YAML file under ``standards/``) and the code digest;
+* a read document (parse) and its schema findings, by the file's path and content, the size
+  limit and the code digest;
+* the rule findings of one standard, and its whole part of a report (waivers and settings
+  applied, waived findings and files counted), by the content of its folder, the settings, the
+  ids and folders of all standards and the code digest, and by the content of every other
+  standard its checks looked at while they ran (recorded through the peers they asked for).
+
+The code digest covers every file of the installed package (code, schemas, rules, lexicons, the
+unit catalogue), the versions of the libraries whose answers reach the report and Python's, so
+a new stdkit, an edited rule or lexicon, or a hand-patched installation all start afresh.
+
+Entries are written by stdkit only: each is signed with a key kept outside the repository
+(``$XDG_CACHE_HOME/stdkit/cache-key``), and one whose signature does not match, which a
+contribution could have committed, is ignored rather than read. A repository holding symbolic
+links under ``standards/`` is not cached at all (what a link shows can change with nothing in the
+repository changing). Every failure to read or write the cache is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from stdkit.diagnostics import Diagnostic, Severity, Summary
+from stdkit.fsio import CACHE_DIR
+from stdkit.loader import SETTINGS_FILE, STANDARDS_DIR, Repository, Source
+from stdkit.yamlio import Document, decode
+
+FORMAT = b"stdkit-cache-1"
+_SUFFIXES = (".yaml", ".yml")
+
+
+def _diag_out(d: Diagnostic) -> tuple[Any, ...]:
+    return (d.code, d.severity.value, d.message, d.file, d.line, d.column, d.object, d.hint)
+
+
+def _diag_in(t: tuple[Any, ...]) -> Diagnostic:
+    return Diagnostic(t[0], Severity(t[1]), t[2], t[3], t[4], t[5], t[6], t[7])
+
+
+def _secret() -> bytes | None:
+    """This user's signing key (created on first use), or None when it cannot be had."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "stdkit" / "cache-key"
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+    except FileExistsError:
+        pass  # another run made it first
+    except OSError:
+        return None
+    try:
+        key = path.read_bytes()
+    except OSError:
+        return None
+    return key if len(key) >= 32 else None
+
+
+_CODE_DIGEST: list[bytes] = []
+
+
+def code_digest() -> bytes:
+    """A digest of the installed package (every file) and the versions that shape a report."""
+    if _CODE_DIGEST:
+        return _CODE_DIGEST[0]
+    from importlib import metadata
+
+    h = hashlib.blake2b(FORMAT, digest_size=32)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        h.update(path.relative_to(package).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    for dist in ("pyyaml", "jsonschema", "fastjsonschema", "referencing"):
+        try:
+            version = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"{dist}={version}\0".encode())
+    h.update(sys.version.encode())
+    _CODE_DIGEST.append(h.digest())
+    return _CODE_DIGEST[0]
+
+
+class _CheckedSource:
+    """The working tree, noting whether each file read still has the content fingerprinted.
+
+    A file edited between the fingerprint and its reading would otherwise have its new findings
+    filed under its old content; when that happens the run writes nothing to the cache.
+    """
+
+    def __init__(self, base: Source, cache: ValidationCache) -> None:
+        self.base = base
+        self.cache = cache
+
+    def is_dir(self, rel: str) -> bool:
+        return self.base.is_dir(rel)
+
+    def is_file(self, rel: str) -> bool:
+        return self.base.is_file(rel)
+
+    def listdir(self, rel: str) -> list[str]:
+        return self.base.listdir(rel)
+
+    def escapes(self, rel: str) -> bool:
+        return self.base.escapes(rel)
+
+    def read(self, rel: str, max_bytes: int) -> bytes:
+        data = self.base.read(rel, max_bytes)
+        expected = self.cache.hashes.get(rel)
+        if expected is not None and (
+                len(data) > max_bytes
+                or hashlib.blake2b(data, digest_size=32).digest() != expected):
+            self.cache.changed = True
+        return data
+
+
+class ValidationCache:
+    """One validation run's view of the cache: lookups, then new entries written at the end."""
+
+    def __init__(self, root: Path, key: bytes) -> None:
+        self.root = root
+        self.dir = root / CACHE_DIR / "validate"
+        self._key = key
+        self.code = code_digest()
+        self.hashes: dict[str, bytes] = {}
+        self.changed = False  # a file changed while this run was reading it
+        self._source: Source | None = None
+        self.folders: dict[str, bytes] = {}  # folder name -> digest of its names and files
+        self.tree = b""
+        # Documents read and not yet schema-checked: (entry name, document, state, schema
+        # findings, whether the entry is to be written).
+        self._pending: dict[str, tuple[str, Document, Any, dict[str, Any], bool]] = {}
+        self._peers_used: dict[str, list[tuple[str, bytes]]] = {}
+        self._new: dict[str, bytes] = {}
+        self._used: set[str] = set()
+
+    # -- opening and fingerprinting ------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path) -> ValidationCache | None:
+        """The cache of ``root``, or None where caching is off (no key, links, unreadable)."""
+        key = _secret()
+        if key is None:
+            return None
+        cache = cls(root, key)
+        try:
+            if not cache._scan():
+                return None
+        except OSError:
+            return None
+        return cache
+
+    def _scan(self) -> bool:
+        """Read and hash every file the loader could read; False when links make it unsafe."""
+        h = hashlib.blake2b(b"tree", digest_size=32)
+        settings = self.root / SETTINGS_FILE
+        if settings.is_symlink():
+            return False
+        if settings.is_file():
+            h.update(b"settings\0" + self._read(SETTINGS_FILE))
+        elif settings.exists():
+            h.update(b"settings-not-a-file\0")
+        base = self.root / STANDARDS_DIR
+        if base.is_symlink():
+            return False
+        if not base.is_dir():
+            h.update(b"no-standards\0" if not base.exists() else b"standards-not-a-dir\0")
+            self.tree = h.digest()
+            return True
+        with os.scandir(base) as entries:
+            folders = sorted(entries, key=lambda e: e.name)
+        for entry in folders:
+            if entry.is_symlink():
+                return False
+            if not entry.is_dir(follow_symlinks=False):
+                h.update(f"entry {entry.name}\0".encode())
+                continue
+            fh = hashlib.blake2b(b"folder", digest_size=32)
+            with os.scandir(entry.path) as inner:
+                files = sorted(inner, key=lambda e: e.name)
+            for f in files:
+                if f.is_symlink():
+                    return False
+                rel = f"{STANDARDS_DIR}/{entry.name}/{f.name}"
+                if f.is_file(follow_symlinks=False) and f.name.endswith(_SUFFIXES):
+                    fh.update(f"file {f.name}\0".encode() + self._read(rel) + b"\0")
+                else:
+                    kind = "dir" if f.is_dir(follow_symlinks=False) else "other"
+                    fh.update(f"{kind} {f.name}\0".encode())
+            self.folders[entry.name] = fh.digest()
+            h.update(f"folder {entry.name}\0".encode() + self.folders[entry.name])
+        self.tree = h.digest()
+        return True
+
+    def _read(self, rel: str) -> bytes:
+        data = (self.root / rel).read_bytes()
+        digest = hashlib.blake2b(data, digest_size=32).digest()
+        self.hashes[rel] = digest
+        return digest
+
+    def source(self, base: Source) -> Source:
+        """``base``, checking that what is read is what was fingerprinted."""
+        self._source = _CheckedSource(base, self)
+        return self._source
+
+    # -- entries -------------------------------------------------------------------------------
+
+    def _name(self, kind: str, *parts: bytes | str) -> str:
+        h = hashlib.blake2b(self.code, digest_size=20)
+        for part in parts:
+            h.update(part.encode() if isinstance(part, str) else part)
+            h.update(b"\0")
+        return f"{kind}/{h.hexdigest()}"
+
+    def _get(self, name: str) -> Any:
+        blob = self._new.get(name)
+        if blob is None:
+            try:
+                blob = (self.dir / name).read_bytes()
+            except OSError:
+                return None
+        mac, payload = blob[:32], blob[32:]
+        if hashlib.blake2b(payload, key=self._key[:64], digest_size=32).digest() != mac:
+            return None  # not written by this user's stdkit: never read it
+        try:
+            value = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            return None
+        self._used.add(name)
+        return value
+
+    def _put(self, name: str, value: Any) -> None:
+        payload = marshal.dumps(value)
+        self._new[name] = hashlib.blake2b(payload, key=self._key[:64], digest_size=32).digest() \
+            + payload
+        self._used.add(name)
+
+    # -- level 1: the whole report ---------------------------------------------------------------
+
+    def report(self) -> tuple[list[Diagnostic], Summary] | None:
+        """The report of an earlier run on exactly this repository and code, if there is one."""
+        value = self._get(self._name("report", self.tree))
+        if not isinstance(value, tuple) or len(value) != 2:
+            return None
+        diags, counts = value
+        return [_diag_in(d) for d in diags], Summary(*counts)
+
+    def store_report(self, diagnostics: list[Diagnostic], summary: Summary) -> None:
+        counts = (summary.errors, summary.warnings, summary.infos, summary.files,
+                  summary.standards, summary.waived)
+        self._put(self._name("report", self.tree), ([_diag_out(d) for d in diagnostics], counts))
+
+    # -- level 2: documents and their schema findings --------------------------------------------
+
+    def document(self, file: str, max_bytes: int, read: Callable[[], Document]) -> Document:
+        digest = self.hashes.get(file)
+        if digest is None:
+            return read()
+        name = self._name("doc", file, digest, str(max_bytes))
+        pending = self._pending.get(file)
+        if pending is not None and pending[0] == name:
+            return pending[1]  # read a moment ago (standard.yaml, to learn the standard's id)
+        value = self._get(name)
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict):
+            state, schemas = value
+            data, marks, key_marks, raw, block, diags, ok, has_source = state
+            doc = Document(file, data, marks, key_marks, raw, set(block),
+                           [_diag_in(d) for d in diags], ok)
+            if has_source and self._source is not None:
+                # The text itself (for columns inside texts) is read again: cheaper than
+                # keeping it in the cache, and it checks the file is still the same.
+                doc.source = decode(self._source.read(file, max_bytes), file)[0] or ""
+            elif has_source:
+                return read()
+            self._pending[file] = (name, doc, state, schemas, False)
+        else:
+            doc = read()
+            state = (doc.data, doc.marks, doc.key_marks, doc.raw, tuple(doc.block),
+                     [_diag_out(d) for d in doc.diagnostics], doc.ok, bool(doc.source))
+            # Written with its schema findings, once they are known (see schema()).
+            self._pending[file] = (name, doc, state, {}, True)
+        return doc
+
+    def schema(
+        self, doc: Document, kind: str, check: Callable[[], list[Diagnostic]]
+    ) -> list[Diagnostic]:
+        """The schema findings of a document read through :meth:`document`, kept beside it."""
+        entry = self._pending.pop(doc.file, None)
+        if entry is None or entry[1] is not doc:
+            return check()
+        name, _doc, state, schemas, dirty = entry
+        if kind in schemas:
+            found = [_diag_in(d) for d in schemas[kind]]
+        else:
+            found = check()
+            schemas[kind] = [_diag_out(d) for d in found]
+            dirty = True
+        if dirty:
+            self._put(name, (state, schemas))
+        return found
+
+    # -- level 3: the rule findings of one standard ----------------------------------------------
+
+    def _rules_name(self, repo: Repository, standard_id: str) -> str | None:
+        folder = repo.folders.get(standard_id)
+        own = self.folders.get(folder) if folder is not None else None
+        if own is None or folder is None:
+            return None
+        return self._name("rules", self.hashes.get(SETTINGS_FILE, b"-"),
+                          repr(sorted(repo.folders.items())), standard_id, folder, own)
+
+    def rules(self, repo: Repository, standard_id: str) -> list[Diagnostic] | None:
+        """The rule findings of a standard from an earlier run, if nothing they used changed."""
+        name = self._rules_name(repo, standard_id)
+        value = self._get(name) if name else None
+        if not isinstance(value, tuple) or len(value) != 2:
+            return None
+        used, found = value
+        if all(self._peer_digest(repo, sid) == digest for sid, digest in used):
+            self._peers_used[standard_id] = used
+            return [_diag_in(d) for d in found]
+        return None
+
+    def store_rules(
+        self, repo: Repository, standard_id: str, found: list[Diagnostic], asked: set[str] | None
+    ) -> None:
+        """Remember a standard's findings with the peers its checks asked for (None: all)."""
+        name = self._rules_name(repo, standard_id)
+        if name is None:
+            return
+        used = [(sid, self._peer_digest(repo, sid))
+                for sid in sorted(repo.folders if asked is None else asked)]
+        self._peers_used[standard_id] = used
+        self._put(name, (used, [_diag_out(d) for d in found]))
+
+    # -- level 4: what a whole-repository run reports about one standard -----------------------
+
+    def result(
+        self, repo: Repository, standard_id: str
+    ) -> tuple[list[Diagnostic], int, int] | None:
+        """The final findings (waivers and settings applied), waived count and file count of
+        one standard, from an earlier run, if neither it nor a peer its checks used changed."""
+        name = self._rules_name(repo, standard_id)
+        value = self._get(f"result{name[5:]}") if name else None
+        if not isinstance(value, tuple) or len(value) != 4:
+            return None
+        used, found, waived, files = value
+        if not all(self._peer_digest(repo, sid) == digest for sid, digest in used):
+            return None
+        # What this result was made from stays in the cache (pruning keeps what is used):
+        # the next edit of one file of the standard re-reads that file only.
+        folder = f"{STANDARDS_DIR}/{repo.folders.get(standard_id, standard_id)}/"
+        max_bytes = str(repo.settings.max_file_bytes)
+        self._used.update(self._name("doc", file, digest, max_bytes)
+                          for file, digest in self.hashes.items() if file.startswith(folder))
+        if name is not None:
+            self._used.add(name)
+        return [_diag_in(d) for d in found], waived, files
+
+    def store_result(
+        self, repo: Repository, standard_id: str, found: list[Diagnostic], waived: int, files: int
+    ) -> None:
+        name = self._rules_name(repo, standard_id)
+        used = self._peers_used.get(standard_id)
+        if name is None or used is None:
+            return
+        self._put(f"result{name[5:]}", (used, [_diag_out(d) for d in found], waived, files))
+
+    def _peer_digest(self, repo: Repository, standard_id: str) -> bytes:
+        folder = repo.folders.get(standard_id)
+        return self.folders.get(folder, b"-") if folder is not None else b"-"
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def flush(self) -> set[str]:
+        """Write the new entries now, and forget them (memory holds a few standards' worth);
+        the names of the entries used so far."""
+        self.close()
+        self._new.clear()
+        return set(self._used)
+
+    def merge(self, used: set[str], changed: bool) -> None:
+        """Take in what a worker process used (so that pruning keeps it) and saw."""
+        self._used |= used
+        self.changed = self.changed or changed
+
+    def close(self, *, prune: bool = False) -> None:
+        """Write the new entries (each atomically); with ``prune``, drop entries not used now."""
+        if self.changed:
+            return  # what was read is not what was fingerprinted: remember nothing
+        for file, (name, _doc, state, schemas, dirty) in list(self._pending.items()):
+            # Read, never schema-checked here: keep the parse, unless another process already
+            # wrote the entry (with its schema findings too).
+            if dirty and not (self.dir / name).exists():
+                self._put(name, (state, schemas))
+            self._pending[file] = (name, _doc, state, schemas, False)
+        if not self._new and not prune:
+            return
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            ignore = self.root / CACHE_DIR / ".gitignore"
+            if not ignore.exists():
+                _write(ignore, b"# stdkit's cache: never commit it\n*\n")
+            for name, blob in self._new.items():
+                _write(self.dir / name, blob)
+            if prune:
+                for path in self._entries():
+                    if path.relative_to(self.dir).as_posix() not in self._used:
+                        path.unlink(missing_ok=True)
+        except OSError:
+            return  # a read-only tree, a full disk: the next run recomputes
+
+    def _entries(self) -> Iterator[Path]:
+        for sub in ("report", "doc", "rules", "result"):
+            folder = self.dir / sub
+            if folder.is_dir():  # not another run's temporary files
+                yield from (p for p in folder.iterdir() if p.is_file()
+                            and not p.name.startswith("."))
+
+
+class Recording(dict[str, Any]):
+    """The peers of a standard's checks, noting which ones the checks asked for.
+
+    It holds nothing itself: every question goes to ``peers`` (which may load a standard only
+    when it is first asked for), and is written down on the way.
+    """
+
+    def __init__(self, peers: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._peers = peers
+        self.asked: set[str] = set()
+        self.everything = False
+
+    def __getitem__(self, key: str) -> Any:
+        self.asked.add(key)
+        return self._peers[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return self._peers.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.asked.add(key)
+        return key in self._peers
+
+    def __iter__(self) -> Iterator[str]:
+        self.everything = True
+        return iter(self._peers)
+
+    def __len__(self) -> int:
+        self.everything = True
+        return len(self._peers)
+
+    def keys(self) -> Any:
+        self.everything = True
+        return self._peers.keys()
+
+    def values(self) -> Any:
+        self.everything = True
+        return self._peers.values()
+
+    def items(self) -> Any:
+        self.everything = True
+        return self._peers.items()
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomic (temporary file, rename) but not durable: a lost entry is only a miss."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
