@@ -16,6 +16,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = REPO_ROOT / "standards"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the cache signing key the tests create out of the user's home."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
