@@ -16,6 +16,7 @@ transaction, so two releases racing in one repository cannot both record the sam
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass
 from datetime import date as Date
@@ -32,6 +33,7 @@ from stdkit.gitrepo import (
     CommitInfo,
     GitRepo,
     GitSource,
+    ParsedBlobs,
     Revision,
     SameBlobs,
     TagInfo,
@@ -393,13 +395,24 @@ def compare(
     if folders is None and old_rev.commit is not None and new_rev.commit is not None:
         # A standard whose folder is the same object in both commits has no changes to read.
         folders = git.changed_standards(old_rev.commit, new_rev.commit)
-    shared: dict[tuple[str, str, int], Any] = {}
+    shared: dict[tuple[Any, ...], Any] = {}
+    store = ParsedBlobs.open(root)  # parsed blobs kept across runs, by blob id
     sources = git.source(old_rev, folders), git.source(new_rev, folders)
-    a, b = (load_repository(root, s, check=False, cache=SameBlobs(s, shared)) for s in sources)
-    if standard is not None and standard not in a.standards and standard not in b.standards:
-        raise UsageError(f"no standard {standard!r} in {old_rev.label} or {new_rev.label}")
-    result = diff(a.standards, b.standards, old_label=old_rev.label, new_label=new_rev.label,
-                  only=standard, old_commit=old_rev.commit, new_commit=new_rev.commit)
+    # Models and changes are trees with few cycles: collecting less often saves time.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
+    try:
+        a, b = (load_repository(root, s, check=False, cache=SameBlobs(s, shared, store))
+                for s in sources)
+        if store is not None:
+            store.close()
+        if standard is not None and standard not in a.standards and standard not in b.standards:
+            raise UsageError(f"no standard {standard!r} in {old_rev.label} or {new_rev.label}")
+        result = diff(a.standards, b.standards, old_label=old_rev.label,
+                      new_label=new_rev.label, only=standard, old_commit=old_rev.commit,
+                      new_commit=new_rev.commit)
+    finally:
+        gc.set_threshold(*thresholds)
     problems = tuple((rev.label, d) for rev, repo in ((old_rev, a), (new_rev, b))
                      for d in repo.diagnostics if d.severity is Severity.ERROR)
     return Comparison(result, dict(a.standards), dict(b.standards), problems)

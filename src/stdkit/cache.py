@@ -497,3 +497,132 @@ def _write(path: Path, data: bytes) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+class RenderCache:
+    """The render cache under ``.stdkit-cache/render/``, on the fingerprint of a validation cache.
+
+    Two levels, both keyed by content only, so that an entry can never be stale:
+
+    * a whole site, by the digest of every file the loader could read (the validation cache's
+      tree digest), the options (format, language, selected standards), the code digest and
+      the versions of docutils and nh3;
+    * one HTML page, by its RST document as a whole (the text and everything the HTML step reads
+      from it: anchors, rows, sources, own lines, title, language, standard's kind), the code
+      digest and the same versions. The RST already holds every link, number and traceability
+      row taken from other standards, so a change in a referenced standard changes the key.
+
+    Entries are signed like the validation cache's; a file that changed while it was read makes
+    the run write nothing.
+    """
+
+    def __init__(self, base: ValidationCache) -> None:
+        self.base = base
+        self.dir = base.root / CACHE_DIR / "render"
+        self._new: dict[str, bytes] = {}
+        self._used: set[str] = set()
+        self.libs = _render_libraries()
+
+    @classmethod
+    def open(cls, root: Path) -> RenderCache | None:
+        base = ValidationCache.open(root)
+        return cls(base) if base is not None else None
+
+    def _name(self, kind: str, *parts: bytes | str) -> str:
+        return self.base._name(kind, self.libs, *parts)
+
+    def _get(self, name: str) -> Any:
+        blob = self._new.get(name)
+        if blob is None:
+            try:
+                blob = (self.dir / name).read_bytes()
+            except OSError:
+                return None
+        mac, payload = blob[:32], blob[32:]
+        key = self.base._key[:64]
+        if hashlib.blake2b(payload, key=key, digest_size=32).digest() != mac:
+            return None
+        try:
+            value = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            return None
+        self._used.add(name)
+        return value
+
+    def _put(self, name: str, value: Any) -> None:
+        payload = marshal.dumps(value)
+        key = self.base._key[:64]
+        self._new[name] = hashlib.blake2b(payload, key=key, digest_size=32).digest() + payload
+        self._used.add(name)
+
+    def _site_name(self, options: str) -> str:
+        return self._name("site", self.base.tree, options)
+
+    def site(self, options: str) -> tuple[
+            dict[str, bytes], tuple[list[Diagnostic], Summary], list[Diagnostic]] | None:
+        """The files, validation gate report and diagnostics of an earlier render of exactly
+        this tree, code and options."""
+        value = self._get(self._site_name(options))
+        if not isinstance(value, tuple) or len(value) != 4:
+            return None
+        files, gate, counts, diags = value
+        if not isinstance(files, dict):
+            return None
+        return (dict(files), ([_diag_in(d) for d in gate], Summary(*counts)),
+                [_diag_in(d) for d in diags])
+
+    def store_site(self, options: str, files: Mapping[str, bytes],
+                   diagnostics: list[Diagnostic],
+                   gate: tuple[list[Diagnostic], Summary]) -> None:
+        """Keep a site, with the report that let it be rendered (the same for the same tree
+        and code: validation reads nothing else)."""
+        summary = gate[1]
+        counts = (summary.errors, summary.warnings, summary.infos, summary.files,
+                  summary.standards, summary.waived)
+        self._put(self._site_name(options), (dict(files), [_diag_out(d) for d in gate[0]],
+                                             counts, [_diag_out(d) for d in diagnostics]))
+
+    def page(self, key: bytes) -> tuple[str, list[Diagnostic]] | None:
+        value = self._get(self._name("page", key))
+        if not isinstance(value, tuple) or len(value) != 2 or not isinstance(value[0], str):
+            return None
+        return value[0], [_diag_in(d) for d in value[1]]
+
+    def store_page(self, key: bytes, page: str, diagnostics: list[Diagnostic]) -> None:
+        self._put(self._name("page", key), (page, [_diag_out(d) for d in diagnostics]))
+
+    def close(self, *, prune: bool = False) -> None:
+        """Write the new entries; with ``prune``, drop the entries this run did not use."""
+        if self.base.changed:
+            return
+        try:
+            if self._new:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                ignore = self.base.root / CACHE_DIR / ".gitignore"
+                if not ignore.exists():
+                    _write(ignore, b"# stdkit's cache: never commit it\n*\n")
+                for name, blob in self._new.items():
+                    _write(self.dir / name, blob)
+            if prune:
+                for sub in ("site", "page"):
+                    folder = self.dir / sub
+                    if not folder.is_dir():
+                        continue
+                    for path in folder.iterdir():
+                        if path.is_file() and not path.name.startswith(".") and \
+                                f"{sub}/{path.name}" not in self._used:
+                            path.unlink(missing_ok=True)
+        except OSError:
+            return
+
+
+def _render_libraries() -> bytes:
+    from importlib import metadata
+
+    out = []
+    for dist in ("docutils", "nh3"):
+        try:
+            out.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{dist}=-")
+    return "\0".join(out).encode()

@@ -418,6 +418,9 @@ def render(
     force: Annotated[
         bool, typer.Option("--force", help="Render even if the standards have errors.")
     ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write .stdkit-cache/.")
+    ] = False,
 ) -> None:
     """Publish standards as a static HTML site with an index (or as reStructuredText).
 
@@ -428,21 +431,59 @@ def render(
     from stdkit import render as publish
     from stdkit.diagnostics import Summary
     from stdkit.fsio import repository_lock
-    from stdkit.loader import load_repository
-    from stdkit.validate import validate_repository
+    from stdkit.loader import (
+        SETTINGS_FILE,
+        STANDARDS_DIR,
+        DiskSource,
+        Repository,
+        Settings,
+        load_repository,
+    )
+    from stdkit.validate import Report, validate_paths, validate_repository
 
     root = _root()
-    repo = load_repository(root)
-    selected = list(dict.fromkeys(standard_ids)) if standard_ids else sorted(repo.standards)
-    for sid in selected:
-        if sid not in repo.standards:
-            known = ", ".join(sorted(repo.standards)) or "none"
-            raise UsageError(f"no standard {sid!r} in {root} (standards: {known})")
-    if not selected:
-        raise UsageError(f"no standards to render in {root}; create one with 'stdkit new'")
-    if lang is not None and not any(lang in repo.standards[s].languages for s in selected):
-        raise UsageError(f"--lang {lang}: no selected standard is written in {lang!r}")
-    report = validate_repository(repo, selected)
+    rcache = None
+    if not no_cache:
+        from stdkit.cache import RenderCache
+
+        rcache = RenderCache.open(root)
+    # A whole site is kept by the content of every file the loader reads and the options.
+    options = "\0".join([format.value, lang or "", *(standard_ids or ["*"])])
+    hit = rcache.site(options) if rcache is not None else None
+    ext = f".{format.value}"
+    if hit is not None:
+        # A site is stored with the validation gate's report of the same tree and code, after
+        # its selection and --lang were accepted: nothing needs reading.
+        files, gate, _found = hit
+        report = Report(gate[0], gate[1], Repository(root=root, settings=Settings()))
+        selected = list(dict.fromkeys(standard_ids)) if standard_ids else \
+            sorted(n[: -len(ext)] for n in files if n.endswith(ext) and n != f"index{ext}")
+    else:
+        source = rcache.base.source(DiskSource(root)) if rcache is not None else None
+        repo = load_repository(root, source, cache=rcache.base if rcache is not None else None)
+        if rcache is not None:
+            rcache.base.close()  # the parsed documents, for validation and the next run
+        selected = list(dict.fromkeys(standard_ids)) if standard_ids else sorted(repo.standards)
+        for sid in selected:
+            if sid not in repo.standards:
+                known = ", ".join(sorted(repo.standards)) or "none"
+                raise UsageError(f"no standard {sid!r} in {root} (standards: {known})")
+        if not selected:
+            raise UsageError(f"no standards to render in {root}; create one with 'stdkit new'")
+        if lang is not None and not any(lang in repo.standards[s].languages for s in selected):
+            raise UsageError(f"--lang {lang}: no selected standard is written in {lang!r}")
+        if rcache is not None and not standard_ids:
+            # Through the validation cache, narrowed as validate_repository(repo, selected) does.
+            whole = validate_paths(root, [root])
+            prefixes = tuple(f"{STANDARDS_DIR}/{repo.folders.get(s, s)}/" for s in selected)
+            kept = [d for d in whole.diagnostics
+                    if d.file.startswith(prefixes) or d.file == SETTINGS_FILE]
+            counted = [f for f in repo.documents if f.startswith(prefixes)]
+            report = Report(kept, Summary.of(kept, files=len(counted), standards=len(selected),
+                                             waived=whole.summary.waived), repo)
+        else:
+            report = validate_repository(repo, selected)
+    assert report is not None
     if report.summary.errors:
         sys.stderr.write(format_text(report.diagnostics, report.summary,
                                      style=_paint if _use_colour(sys.stderr) else None))
@@ -455,8 +496,19 @@ def render(
         typer.echo(f"[{i}/{n}] rendering {sid}", err=True)
 
     quiet = len(selected) < 2 or os.environ.get("CI") or not sys.stderr.isatty()
-    site = publish.render_site(repo.standards, selected, fmt=format.value, lang=lang,
-                               progress=None if quiet else progress)
+    if hit is not None:
+        site = publish.Site(files, tuple(hit[2]))
+    else:
+        # The standards are handed over and freed once their RST is made (memory).
+        standards = repo.standards
+        gate = (report.diagnostics, report.summary)
+        del repo, report  # the report may hold the repository too
+        site = publish.render_site(standards, selected, fmt=format.value, lang=lang,
+                                   progress=None if quiet else progress, cache=rcache,
+                                   consume=True)
+        if rcache is not None:
+            rcache.store_site(options, site.files, list(site.diagnostics), gate)
+            rcache.close(prune=True)
     with repository_lock(root):
         publish.install_site(site.files, out)
     if site.diagnostics:

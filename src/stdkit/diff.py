@@ -611,6 +611,8 @@ class _Differ:
             new_file=new.file, old_id=oid if oid != nid else None)
 
     def _modified(self, old: _Entry, new: _Entry, key: tuple[int, int, int, int]) -> None:
+        if old.obj is new.obj:
+            return  # one model for a file both revisions hold: nothing differs
         if type(old.obj) is not type(new.obj):
             names: tuple[str, ...] = ("kind",)
             texts: list[TextChange] = []

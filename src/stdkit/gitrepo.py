@@ -12,6 +12,9 @@ run; a symbolic link in the tree (mode 120000) is refused as an escape, whatever
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import marshal
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
@@ -19,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stdkit.diagnostics import Diagnostic
+from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.errors import StdkitError, UsageError
+from stdkit.fsio import CACHE_DIR
 from stdkit.loader import SETTINGS_FILE, STANDARD_ID, STANDARDS_DIR, DiskSource, Source
 from stdkit.stages import stages
-from stdkit.yamlio import Document
+from stdkit.yamlio import Document, decode
 
 WORKTREE_LABEL = "working tree"
 
@@ -430,23 +434,128 @@ class GitSource:
         self._cache = {path: contents[oid] for path, oid in wanted.items() if oid in contents}
 
 
-class SameBlobs:
-    """A loader cache for the two sides of a diff: a blob both commits hold is parsed once."""
+class ParsedBlobs:
+    """Parsed documents of git blobs kept across runs, under ``.stdkit-cache/diff/``.
 
-    def __init__(self, source: Source, shared: dict[tuple[str, str, int], Any]) -> None:
+    An entry is keyed by the blob id (a hash of the content, so an entry can never be stale),
+    the file's path, the size limit and the code digest of the validation cache (a new or
+    patched stdkit starts afresh). Entries are signed with the validation cache's per-user key:
+    one that this user's stdkit did not write is ignored. Any failure is a miss, never an error.
+    """
+
+    def __init__(self, root: Path, key: bytes, code: bytes) -> None:
+        self.root = root
+        self.dir = root / CACHE_DIR / "diff" / "doc"
+        self._key = key[:64]
+        self.code = code
+        self._new: dict[Path, bytes] = {}
+
+    @classmethod
+    def open(cls, root: Path) -> ParsedBlobs | None:
+        from stdkit.cache import _secret, code_digest
+
+        key = _secret()
+        return cls(root, key, code_digest()) if key is not None else None
+
+    def _path(self, file: str, oid: str, max_bytes: int) -> Path:
+        h = hashlib.blake2b(self.code, digest_size=20)
+        for part in ("blob", file, oid, str(max_bytes)):
+            h.update(part.encode() + b"\0")
+        name = h.hexdigest()
+        return self.dir / name[:2] / name[2:]
+
+    def get(self, file: str, oid: str, max_bytes: int, source: GitSource) -> Document | None:
+        try:
+            blob = self._path(file, oid, max_bytes).read_bytes()
+        except OSError:
+            return None
+        mac, payload = blob[:32], blob[32:]
+        if hashlib.blake2b(payload, key=self._key, digest_size=32).digest() != mac:
+            return None  # not written by this user's stdkit: never read it
+        collecting = gc.isenabled()
+        gc.disable()  # a fresh tree of plain values has no cycles to look for
+        try:
+            state = marshal.loads(payload)
+            data, marks, key_marks, raw, block, diags, ok, has_source = state
+            doc = Document(file, data, marks, key_marks, raw, set(block),
+                           [Diagnostic(d[0], Severity(d[1]), *d[2:]) for d in diags], ok)
+        except (EOFError, ValueError, TypeError):
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+        if has_source:
+            # The text itself (for columns inside texts) comes from the blob already read.
+            try:
+                doc.source = decode(source.read(file, max_bytes), file)[0] or ""
+            except OSError:
+                return None
+        return doc
+
+    def put(self, file: str, oid: str, max_bytes: int, doc: Document) -> None:
+        diags = [(d.code, d.severity.value, d.message, d.file, d.line, d.column, d.object,
+                  d.hint) for d in doc.diagnostics]
+        try:
+            payload = marshal.dumps((doc.data, doc.marks, doc.key_marks, doc.raw,
+                                     tuple(doc.block), diags, doc.ok, bool(doc.source)))
+        except ValueError:
+            return  # not a marshallable value: simply not kept
+        mac = hashlib.blake2b(payload, key=self._key, digest_size=32).digest()
+        self._new[self._path(file, oid, max_bytes)] = mac + payload
+
+    def close(self) -> None:
+        """Write the new entries (each atomically); a read-only tree simply keeps nothing."""
+        if not self._new:
+            return
+        from stdkit.cache import _write
+
+        try:
+            ignore = self.root / CACHE_DIR / ".gitignore"
+            if not ignore.exists():
+                _write(ignore, b"# stdkit's cache: never commit it\n*\n")
+            for path, blob in self._new.items():
+                _write(path, blob)
+        except OSError:
+            pass
+        self._new.clear()
+
+
+class SameBlobs:
+    """A loader cache for the two sides of a diff: a blob both commits hold is parsed once,
+    and with ``store``, once across runs."""
+
+    def __init__(self, source: Source, shared: dict[tuple[Any, ...], Any],
+                 store: ParsedBlobs | None = None) -> None:
         base = source.base if isinstance(source, Selected) else source
         self.source = base if isinstance(base, GitSource) else None
         self.shared = shared
+        self.store = store
 
     def document(self, file: str, max_bytes: int, read: Callable[[], Document]) -> Document:
         oid = self.source.oid(file) if self.source is not None else None
-        if oid is None:
+        if oid is None or self.source is None:
             return read()
         key = (file, oid, max_bytes)
         doc = self.shared.get(key)
         if doc is None:
-            doc = self.shared[key] = read()
+            doc = self.store.get(file, oid, max_bytes, self.source) if self.store else None
+            if doc is None:
+                doc = read()
+                if self.store is not None:
+                    self.store.put(file, oid, max_bytes, doc)
+            self.shared[key] = self.shared[("held", id(doc))] = doc
         return doc
+
+    def part(self, doc: Document, languages: tuple[str, ...], build: Callable[[], Any]) -> Any:
+        """The model of a part file, built once for a document both sides share (frozen)."""
+        # Only documents held by ``shared`` (alive, so their ids are never reused) qualify.
+        if self.shared.get(("held", id(doc))) is not doc:
+            return build()
+        key = ("part", id(doc), languages)
+        part = self.shared.get(key)
+        if part is None:
+            part = self.shared[key] = build()
+        return part
 
     def schema(self, doc: Document, kind: str,
                check: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:

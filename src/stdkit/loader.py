@@ -345,7 +345,13 @@ def _load_standard(
             repo.diagnostics.extend(_check(repo, pdoc, "part"))
         if not isinstance(pdoc.data, dict):
             continue
-        part = build.clause(pdoc.data, Origin(pdoc.file, (), 1, 1, pdoc), top=True)
+        # A cache that hands out one document for identical files (diff's two sides) may
+        # also share its model: a part is built from its document and the languages only.
+        def make(pdoc: yamlio.Document = pdoc) -> Clause:
+            return build.clause(pdoc.data, Origin(pdoc.file, (), 1, 1, pdoc), top=True)
+
+        shared = getattr(repo.cache, "part", None)
+        part = shared(pdoc, languages, make) if shared is not None else make()
         if part.id != pid:
             line, col = pdoc.at(("id",))
             repo.diagnostics.append(Diagnostic(

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from docutils.utils import column_width
 from docutils.utils.punctuation_chars import closers, closing_delimiters, delimiters, openers
@@ -1205,12 +1206,104 @@ class Site:
     diagnostics: tuple[Diagnostic, ...]
 
 
+def page_key(doc: RstDocument, kind: str | None) -> bytes:
+    """A digest of everything the HTML step reads: the RST document whole and the kind."""
+    import hashlib
+
+    h = hashlib.blake2b(b"page-1", digest_size=32)
+    for part in (doc.standard_id, doc.lang, doc.title, kind or "", doc.text,
+                 repr(doc.sections), repr(sorted(doc.anchors.items())),
+                 repr(sorted(doc.rows.items())), repr(sorted(doc.sources.items())),
+                 repr(doc.fallback), repr(sorted(doc.own))):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.digest()
+
+
+class PageCache(Protocol):
+    """Where :func:`render_site` keeps and finds pages (:class:`stdkit.cache.RenderCache`)."""
+
+    def page(self, key: bytes) -> tuple[str, list[Diagnostic]] | None: ...
+
+    def store_page(self, key: bytes, page: str, diagnostics: list[Diagnostic]) -> None: ...
+
+
+# Pages to publish below this many characters of RST are done in this process.
+PARALLEL_CHARS = 400_000
+_WORK: dict[str, object] = {}
+
+
+def _html_task(index: int) -> tuple[str, list[Diagnostic]]:
+
+    docs: list[RstDocument] = _WORK["docs"]  # type: ignore[assignment]
+    kinds: list[str | None] = _WORK["kinds"]  # type: ignore[assignment]
+    return _page_of(docs[index], kinds[index])
+
+
+def _page_of(doc: RstDocument, kind: str | None) -> tuple[str, list[Diagnostic]]:
+    import gc
+
+    from stdkit import render_html
+
+    try:
+        return render_html.page_of(doc, kind)
+    finally:
+        gc.collect()  # the page's document tree (cycles): freed now, not a few pages later
+
+
+def _html_pages(docs: list[RstDocument], kinds: list[str | None],
+                jobs: int) -> list[tuple[str, list[Diagnostic]]]:
+    """The HTML of ``docs``, in two processes (fork) when there is enough to share."""
+    import gc
+
+    # Docutils makes many short-lived objects in cycles (parent links), so the collector runs
+    # often; with every standard and RST document in the heap each full collection walked all
+    # of them (and, after a fork, copied them). Frozen, they are neither walked nor copied.
+    gc.collect()
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
+    try:
+        size = sum(len(d.text) for d in docs)
+        if jobs < 2 or len(docs) < 2 or size < PARALLEL_CHARS or not hasattr(os, "fork"):
+            return [_page_of(d, k) for d, k in zip(docs, kinds, strict=True)]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _WORK.update(docs=docs, kinds=kinds)
+        # Largest first, so that the two processes finish together.
+        order = sorted(range(len(docs)), key=lambda i: -len(docs[i].text))
+        with ProcessPoolExecutor(min(jobs, len(docs)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            done = dict(zip(order, pool.map(_html_task, order), strict=True))
+        return [done[i] for i in range(len(docs))]
+    finally:
+        _WORK.clear()
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _jobs() -> int:
+    try:
+        return max(1, int(os.environ.get("STDKIT_JOBS", "2")))
+    except ValueError:
+        return 2
+
+
 def render_site(
     standards: Mapping[str, Standard], selected: Sequence[str] | None = None, *,
     fmt: str = "html", lang: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    cache: PageCache | None = None, consume: bool = False,
 ) -> Site:
-    """Render ``selected`` standards (default: all) to a site of RST or HTML files."""
+    """Render ``selected`` standards (default: all) to a site of RST or HTML files.
+
+    With ``consume``, ``standards`` (a dict) is emptied once every page's RST is made, so that
+    the standards are freed before the HTML step.
+
+    With ``cache``, an HTML page whose RST document is byte for byte one rendered before is
+    taken from it (the page is a function of that document only).
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     chosen = sorted(selected if selected is not None else standards)
@@ -1219,27 +1312,48 @@ def render_site(
     diagnostics: list[Diagnostic] = []
     index_lang = lang or next((standards[s].languages[0] for s in chosen
                                if standards[s].languages), "en")
+    docs: list[RstDocument] = []
     for i, sid in enumerate(chosen, 1):
         if progress is not None:
             progress(sid, i, len(chosen))
         doc = standard_rst(cat, sid, lang)
-        diagnostics.extend(doc.diagnostics)
         if fmt == "rst":
+            diagnostics.extend(doc.diagnostics)
             files[f"{sid}.rst"] = doc.text.encode("utf-8")
             continue
-        from stdkit import render_html
-
-        page, found = render_html.page(doc, cat)
-        diagnostics.extend(found)
-        files[page_name(sid)] = page.encode("utf-8")
+        docs.append(doc)
     if fmt == "rst":
         files["index.rst"] = index_rst(cat, index_lang, "html").encode("utf-8")
-    else:
-        from stdkit import render_html
+        return Site(files, tuple(diagnostics))
+    from stdkit import render_html
 
-        files["index.html"] = render_html.index_page(index_rst(cat, index_lang), index_lang
-                                                     ).encode("utf-8")
-        files["style.css"] = render_html.stylesheet()
+    kinds = [standards[d.standard_id].kind for d in docs]
+    keys = [page_key(d, kind) for d, kind in zip(docs, kinds, strict=True)]
+    index = index_rst(cat, index_lang)
+    if consume:
+        # The HTML step reads the RST documents only: free the standards (most of the memory)
+        # before docutils builds its trees.
+        del cat
+        dict.clear(standards)  # type: ignore[arg-type]
+    found: dict[int, tuple[str, list[Diagnostic]]] = {}
+    if cache is not None:
+        for i, key in enumerate(keys):
+            hit = cache.page(key)
+            if hit is not None:
+                found[i] = hit
+    todo = [i for i in range(len(docs)) if i not in found]
+    for i, result in zip(todo, _html_pages([docs[i] for i in todo], [kinds[i] for i in todo],
+                                           _jobs()), strict=True):
+        found[i] = result
+        if cache is not None:
+            cache.store_page(keys[i], *result)
+    for i, doc in enumerate(docs):
+        page, problems = found[i]
+        diagnostics.extend(doc.diagnostics)
+        diagnostics.extend(problems)
+        files[page_name(doc.standard_id)] = page.encode("utf-8")
+    files["index.html"] = render_html.index_page(index, index_lang).encode("utf-8")
+    files["style.css"] = render_html.stylesheet()
     return Site(files, tuple(diagnostics))
 
 

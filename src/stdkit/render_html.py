@@ -308,13 +308,17 @@ def _diagnostics(doc: RstDocument, found: list[tuple[int, int | None, str]]) -> 
 
 def page(doc: RstDocument, cat: Catalogue) -> tuple[str, list[Diagnostic]]:
     """The HTML page of one standard, and the problems docutils found in its texts."""
+    return page_of(doc, cat.standards[doc.standard_id].kind)
+
+
+def page_of(doc: RstDocument, kind: str | None) -> tuple[str, list[Diagnostic]]:
+    """The HTML page of one standard of ``kind`` from its RST document (nothing else read)."""
     body, found = _publish(doc.text, f"{doc.standard_id}.rst", doc.lang, doc)
-    std = cat.standards[doc.standard_id]
     L = labels(doc.lang)
     nav = (f'<nav class="site-nav"><a href="index.html">{html.escape(L["all_standards"])}</a>'
            f' <span>{html.escape(doc.title)}</span></nav>')
     return _wrap(doc.title, doc.lang, nav + f'<main class="document">{sanitise(body)}</main>',
-                 f"kind-{std.kind or 'standard'}"), _diagnostics(doc, found)
+                 f"kind-{kind or 'standard'}"), _diagnostics(doc, found)
 
 
 def index_page(rst: str, lang: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from stdkit.diagnostics import Diagnostic
 from stdkit.model import (
+    ROLE,
     Case,
     Clause,
     Obj,
@@ -13,7 +14,7 @@ from stdkit.model import (
     Reference,
     Term,
     Text,
-    roles,
+    role_target,
 )
 from stdkit.rules import Context, did_you_mean
 
@@ -172,9 +173,21 @@ _ROLE_WORDS = {"term": "a term", "cite": "a normative reference or bibliography 
 
 
 def references(ctx: Context) -> Iterator[Diagnostic]:
+    # As model.roles(), but a role's line and column are worked out only when it is reported.
     for obj_id, _name, text in _all_texts(ctx):
-        for role, target, _lang, (line, col) in roles(text):
-            yield from _resolve(ctx, role, target, text, obj_id, (line, col))
+        for _lang, value, origin in text.items():
+            if ":" not in value:
+                continue
+            for match in ROLE.finditer(value):
+                role, target = match.group(1), role_target(match.group(2))
+                _std, obj = ctx.lookup(target)
+                kinds = _ROLE_KINDS.get(role)
+                if obj is not None and (not kinds or isinstance(obj, kinds)):
+                    continue  # resolves to the right kind: _resolve() would report nothing
+                doc = origin.doc
+                at = (doc.text_line(origin.path, match.start()) if doc is not None
+                      else (origin.line, origin.column))
+                yield from _resolve(ctx, role, target, text, obj_id, at)
 
 
 def _resolve(
