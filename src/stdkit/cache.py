@@ -76,6 +76,26 @@ def _secret() -> bytes | None:
     return key if len(key) >= 32 else None
 
 
+INVALID = object()
+
+
+def seal(key: bytes, value: Any) -> bytes:
+    """``value`` marshalled, preceded by its MAC under this user's key."""
+    payload = marshal.dumps(value)
+    return hashlib.blake2b(payload, key=key[:64], digest_size=32).digest() + payload
+
+
+def unseal(key: bytes, blob: bytes) -> Any:
+    """The value of a sealed entry, or ``INVALID`` if its MAC or content is wrong."""
+    mac, payload = blob[:32], blob[32:]
+    if hashlib.blake2b(payload, key=key[:64], digest_size=32).digest() != mac:
+        return INVALID
+    try:
+        return marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return INVALID
+
+
 _CODE_DIGEST: list[bytes] = []
 
 
@@ -241,20 +261,14 @@ class ValidationCache:
                 blob = (self.dir / name).read_bytes()
             except OSError:
                 return None
-        mac, payload = blob[:32], blob[32:]
-        if hashlib.blake2b(payload, key=self._key[:64], digest_size=32).digest() != mac:
-            return None  # not written by this user's stdkit: never read it
-        try:
-            value = marshal.loads(payload)
-        except (EOFError, ValueError, TypeError):
-            return None
+        value = unseal(self._key, blob)
+        if value is INVALID:
+            return None  # not written by this user's stdkit (or damaged): never read it
         self._used.add(name)
         return value
 
     def _put(self, name: str, value: Any) -> None:
-        payload = marshal.dumps(value)
-        self._new[name] = hashlib.blake2b(payload, key=self._key[:64], digest_size=32).digest() \
-            + payload
+        self._new[name] = seal(self._key, value)
         self._used.add(name)
 
     # -- level 1: the whole report ---------------------------------------------------------------
@@ -538,21 +552,14 @@ class RenderCache:
                 blob = (self.dir / name).read_bytes()
             except OSError:
                 return None
-        mac, payload = blob[:32], blob[32:]
-        key = self.base._key[:64]
-        if hashlib.blake2b(payload, key=key, digest_size=32).digest() != mac:
-            return None
-        try:
-            value = marshal.loads(payload)
-        except (EOFError, ValueError, TypeError):
+        value = unseal(self.base._key, blob)
+        if value is INVALID:
             return None
         self._used.add(name)
         return value
 
     def _put(self, name: str, value: Any) -> None:
-        payload = marshal.dumps(value)
-        key = self.base._key[:64]
-        self._new[name] = hashlib.blake2b(payload, key=key, digest_size=32).digest() + payload
+        self._new[name] = seal(self.base._key, value)
         self._used.add(name)
 
     def _site_name(self, options: str) -> str:

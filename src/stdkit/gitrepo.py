@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import marshal
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
@@ -469,17 +468,18 @@ class ParsedBlobs:
             blob = self._path(file, oid, max_bytes).read_bytes()
         except OSError:
             return None
-        mac, payload = blob[:32], blob[32:]
-        if hashlib.blake2b(payload, key=self._key, digest_size=32).digest() != mac:
-            return None  # not written by this user's stdkit: never read it
+        from stdkit.cache import INVALID, unseal
+
         collecting = gc.isenabled()
         gc.disable()  # a fresh tree of plain values has no cycles to look for
         try:
-            state = marshal.loads(payload)
+            state = unseal(self._key, blob)
+            if state is INVALID:
+                return None  # not written by this user's stdkit: never read it
             data, marks, key_marks, raw, block, diags, ok, has_source = state
             doc = Document(file, data, marks, key_marks, raw, set(block),
                            [Diagnostic(d[0], Severity(d[1]), *d[2:]) for d in diags], ok)
-        except (EOFError, ValueError, TypeError):
+        except (ValueError, TypeError):
             return None
         finally:
             if collecting:
@@ -495,13 +495,14 @@ class ParsedBlobs:
     def put(self, file: str, oid: str, max_bytes: int, doc: Document) -> None:
         diags = [(d.code, d.severity.value, d.message, d.file, d.line, d.column, d.object,
                   d.hint) for d in doc.diagnostics]
+        from stdkit.cache import seal
+
         try:
-            payload = marshal.dumps((doc.data, doc.marks, doc.key_marks, doc.raw,
-                                     tuple(doc.block), diags, doc.ok, bool(doc.source)))
+            sealed = seal(self._key, (doc.data, doc.marks, doc.key_marks, doc.raw,
+                                      tuple(doc.block), diags, doc.ok, bool(doc.source)))
         except ValueError:
             return  # not a marshallable value: simply not kept
-        mac = hashlib.blake2b(payload, key=self._key, digest_size=32).digest()
-        self._new[self._path(file, oid, max_bytes)] = mac + payload
+        self._new[self._path(file, oid, max_bytes)] = sealed
 
     def close(self) -> None:
         """Write the new entries (each atomically); a read-only tree simply keeps nothing."""
