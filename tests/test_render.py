@@ -168,6 +168,59 @@ def test_traceability_matrix_lists_cross_standard_requirements() -> None:
     assert "`REQ-VF-B <#REQ-VF-B>`__" in matrix  # uncovered requirements are listed too
 
 
+def _many_cases(tmp_path: Path, count: int) -> Path:
+    """The verification case with ``count`` cases, each verifying REQ-VF-A (and some B)."""
+    import shutil
+
+    root = tmp_path / "many"
+    shutil.copytree(CASES / "verification", root, ignore=shutil.ignore_patterns("expected"))
+    cases = ["id: cases", "type: clause", "title: {zh: 验证用例, en: Verification cases}",
+             "cases:"]
+    for n in range(1, count + 1):
+        verifies = "[REQ-VF-A, REQ-VF-B]" if n % 2 else "[REQ-VF-A]"
+        cases += [f"  - id: TC-{n:03}", "    title: {zh: 响应时间, en: Response time}",
+                  f"    verifies: {verifies}",
+                  f"    method: {'analysis' if n % 3 == 0 else 'test'}",
+                  "    level: system", "    environment: ENV-HIL", "    steps:",
+                  "      - action: {zh: 发送请求。, en: Send a request.}",
+                  "        expected: {zh: 收到响应。, en: A response arrives.}"]
+    (root / "standards" / "tst-vf" / "cases.yaml").write_text("\n".join(cases) + "\n",
+                                                             encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_traceability_of_many_cases_is_a_list(tmp_path: Path, lang: str) -> None:
+    root = _many_cases(tmp_path, render.MATRIX_MAX_CASES + 1)
+    repo = load_repository(root)
+    doc = standard_rst(Catalogue(repo.standards, repo.standards), "tst-vf", lang)
+    annex = doc.text.split(":class: trace-list")[1]
+    assert ":class: traceability" not in doc.text
+    rows = re.findall(r"^      \* - (.*)$", annex, re.M)
+    # One row a requirement (not a column a case), the header first.
+    assert len(rows) == 3 and rows[1] == "`REQ-VF-A <#REQ-VF-A>`__"
+    a_cases = annex.split("`REQ-VF-A <#REQ-VF-A>`__")[1].split("\n")[1]
+    if lang == "zh":
+        assert a_cases.startswith("        - `TC-001 <#TC-001>`__\\ （T）、`TC-002 <#TC-002>`__")
+        assert "`TC-003 <#TC-003>`__\\ （A）" in a_cases
+    else:
+        assert a_cases.startswith("        - `TC-001 <#TC-001>`__ (T), `TC-002 <#TC-002>`__")
+    assert a_cases.count("`TC-") == render.MATRIX_MAX_CASES + 1
+    assert re.search(r"`REQ-VF-B <#REQ-VF-B>`__\n.*\n        - 11\n", annex)
+    site = render_site(repo.standards, fmt="html")
+    assert not [d for d in site.diagnostics if d.code == "RST001"]
+    page = site.files["tst-vf.html"].decode()
+    assert 'class="trace-list' in page and page.count('href="#TC-001"') >= 2
+
+
+def test_traceability_of_few_cases_is_a_matrix(tmp_path: Path) -> None:
+    root = _many_cases(tmp_path, render.MATRIX_MAX_CASES)
+    repo = load_repository(root)
+    text = standard_rst(Catalogue(repo.standards, repo.standards), "tst-vf").text
+    header = text.split(":class: traceability")[1].split("* - `REQ-VF-A")[0]
+    assert header.count("`TC-") == render.MATRIX_MAX_CASES
+
+
 def test_warnings_point_at_the_yaml_line(write_tree: Callable[..., Path]) -> None:
     root = _hostile_repo(write_tree, "First line.\n\nAn *unclosed emphasis.\n")
     site = render_site(load_repository(root).standards, fmt="html")

@@ -59,6 +59,9 @@ ADORNMENTS = "=-~^'\"`#*+:._"
 # parses every level with a nested state machine and recursion, so depth is what costs.
 MAX_TEXT_NESTING = 24
 TRACEABILITY_ID = "traceability-matrix"
+# Up to this many verification cases the traceability annex is a matrix (a column a case fits
+# a printed page); beyond, a list of the cases verifying each requirement.
+MATRIX_MAX_CASES = 20
 _START_OK = frozenset(openers + delimiters)
 _END_OK = frozenset(closing_delimiters + delimiters + closers)
 _INLINE_SPECIAL = re.compile(r"([\\*`_|<])")
@@ -1102,6 +1105,12 @@ class _Page:
         annexes = sum(1 for p in self.std.parts if p.type == "annex")
         return chr(ord("A") + annexes) if annexes < 26 else f"Z{annexes - 25}"
 
+    def _trace_label(self, sid: str, p: Provision) -> str:
+        """A requirement in the traceability table: its id, with its standard's if elsewhere."""
+        label = p.id if sid == self.std.id else \
+            f"{self.cat.standards[sid].designation or sid} {p.id}"
+        return self.link_to(p.id, label, sid)
+
     def traceability(self) -> None:
         rows = self._trace_rows()
         cases = self._cases()
@@ -1120,22 +1129,43 @@ class _Page:
         self.emit(heading)
         self.emit("=" * (column_width(heading) + 2))
         self.blank()
+        # Which cases verify each requirement, in one pass over the cases' "verifies" lists.
+        verifiers: dict[tuple[str, str], list[Case]] = {}
+        for case in cases:
+            for target, _o in case.verifies:
+                found = self.cat.lookup(self.std.id, target)
+                if found is not None:
+                    listed = verifiers.setdefault((found[0], found[1].id), [])
+                    if not listed or listed[-1] is not case:
+                        listed.append(case)
         body = []
-        for sid, p in rows:
-            label = p.id if sid == self.std.id else \
-                f"{self.cat.standards[sid].designation or sid} {p.id}"
-            cells = [self.link_to(p.id, label, sid)]
-            count = 0
-            for case in cases:
-                hit = any(found is not None and found[0] == sid and found[1] is p
-                          for found in (self.cat.lookup(self.std.id, t) for t, _o in
-                                        case.verifies))
-                count += hit
-                cells.append(escape(METHOD_LETTERS.get(case.method or "", "●")) if hit else "")
-            cells.append(escape(str(count)))
-            body.append(cells)
-        header = [L["requirement_col"], *[self.link_to(c.id) for c in cases], L["coverage"]]
-        self.table(L["trace_table"], header, body, "", cls="traceability")
+        if len(cases) <= MATRIX_MAX_CASES:
+            # Few cases: a matrix, a column a case, its method's letter where it verifies.
+            for sid, p in rows:
+                by = verifiers.get((sid, p.id), [])
+                body.append([self._trace_label(sid, p), *(
+                    escape(METHOD_LETTERS.get(case.method or "", "●")) if any(c is case for c in by)
+                    else "" for case in cases), escape(str(len(by)))])
+            header = [L["requirement_col"], *[self.link_to(c.id) for c in cases],
+                      L["coverage"]]
+            cls = "traceability"
+        else:
+            # Many cases: a row a requirement listing the cases that verify it (a matrix would
+            # grow with requirements times cases, and could not be read on a page).
+            zh = self.lang == "zh"
+            for sid, p in rows:
+                by = verifiers.get((sid, p.id), [])
+                entries = []
+                for case in by:
+                    method = escape(METHOD_LETTERS.get(case.method or "", "●"))
+                    # A full-width bracket may not follow a link's end-string directly.
+                    entries.append(f"{self.link_to(case.id)}\\ （{method}）" if zh else
+                                   f"{self.link_to(case.id)} ({method})")
+                body.append([self._trace_label(sid, p), ("、" if zh else ", ").join(entries),
+                             escape(str(len(by)))])
+            header = [L["requirement_col"], L["verified_by"], L["coverage"]]
+            cls = "trace-list"
+        self.table(L["trace_table"], header, body, "", cls=cls)
         self.emit(".. container:: note")
         self.blank()
         self.emit(f":label:`{escape(L['note'])}`\\ {escape(L['trace_note'])}", "   ")

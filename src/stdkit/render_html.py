@@ -20,7 +20,7 @@ from typing import Any
 import nh3
 from docutils import frontend, nodes, utils
 from docutils.io import StringOutput
-from docutils.parsers.rst import Parser
+from docutils.parsers.rst import Parser, states
 from docutils.readers.standalone import Reader
 from docutils.transforms import Transform, parts
 from docutils.writers.html5_polyglot import Writer
@@ -72,13 +72,63 @@ _CLASS_NAMES = """
     objective steps traceability deep-clause label alt annex annex-normative
     annex-informative generated foreword introduction scope normative-references terms
     symbols clause bibliography subclause index index-title environment site-nav document
-    site-footer uncovered
+    site-footer uncovered trace-list
 """
 CLASSES = frozenset(_CLASS_NAMES.split())
 # stdkit's own classes, which only the elements stdkit writes may carry ("note", "label" and
 # "alt" are harmless: docutils writes the first two itself).
 OWN_CLASSES = frozenset(_CLASS_NAMES.split("kbd menuselection guilabel contents local")[1]
                         .split()) - {"note", "label", "alt"}
+
+
+# Docutils builds a new nested state machine (15 states, each compiling its transition table)
+# for every bullet, enumerated, field or definition list it parses and throws it away after:
+# on stdkit's pages, where every list-table row is a nested list, that was a quarter of the
+# parse. Docutils already keeps finished "Body" machines for reuse (``nested_sm_cache``); this
+# keeps the list machines the same way, by initial state. A machine is taken out of the pool
+# while it runs (nested lists take others) and every attribute a run depends on is set before
+# it starts, as docutils does for its own cache.
+_LIST_MACHINES: dict[str, list[Any]] = {}
+_plain_nested_list_parse = states.RSTState.nested_list_parse
+
+
+def _pooled_nested_list_parse(self: Any, block: Any, input_offset: int, node: Any,
+                              initial_state: str, blank_finish: bool,
+                              blank_finish_state: str | None = None,
+                              extra_settings: dict[str, Any] | None = None,
+                              match_titles: bool = False,
+                              state_machine_class: Any = None,
+                              state_machine_kwargs: Any = None) -> tuple[int, bool]:
+    if (match_titles or state_machine_class is not None or state_machine_kwargs is not None
+            or self.nested_sm is not states.NestedStateMachine
+            or self.nested_sm_kwargs.get("state_classes") is not states.state_classes):
+        return _plain_nested_list_parse(  # type: ignore[no-any-return]
+            self, block, input_offset, node, initial_state, blank_finish,
+            blank_finish_state, extra_settings or {}, match_titles, state_machine_class,
+            state_machine_kwargs)
+    pool = _LIST_MACHINES.setdefault(initial_state, [])
+    if pool:
+        machine = pool.pop()
+        machine.parent_state_machine = self.state_machine
+    else:
+        machine = states.NestedStateMachine(
+            state_classes=states.state_classes, initial_state=initial_state,
+            debug=self.debug, parent_state_machine=self.state_machine)
+    finish_state = blank_finish_state or initial_state
+    machine.states[finish_state].blank_finish = blank_finish
+    for key, value in (extra_settings or {}).items():
+        setattr(machine.states[initial_state], key, value)
+    machine.run(block, input_offset, memo=self.memo, node=node, match_titles=False)
+    blank_finish = machine.states[finish_state].blank_finish
+    offset = machine.abs_line_offset()
+    # Drop the references to this document before the machine waits for the next list.
+    machine.node = machine.memo = machine.document = machine.reporter = None
+    machine.parent_state_machine = machine.input_lines = None
+    pool.append(machine)
+    return offset, blank_finish
+
+
+states.RSTState.nested_list_parse = _pooled_nested_list_parse  # type: ignore[method-assign]
 
 
 def _settings(lang: str) -> Any:
@@ -274,6 +324,9 @@ def _publish(rst: str, source: str, lang: str,
         _strip_borrowed_classes(document, doc.own)
     writer.write(document, StringOutput(encoding="unicode"))
     writer.assemble_parts()
+    # The machines kept for reuse still point at this document through their states: let it go.
+    _LIST_MACHINES.clear()
+    states.RSTState.nested_sm_cache.clear()
     return str(writer.parts["body"]), found
 
 

@@ -1,0 +1,80 @@
+"""The reused list parsers of :mod:`stdkit.render_html` parse exactly as docutils' own do.
+
+render_html keeps docutils' nested list state machines for reuse instead of building one per
+list. Every document here is parsed twice, with the pool and with docutils' plain
+``nested_list_parse``, and the two trees must print the same: the pages stdkit writes (golden
+RST), and random documents made of every kind of list, nested and interleaved.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from docutils import frontend, utils
+from docutils.parsers.rst import Parser, states
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stdkit import render_html
+
+GOLDEN = sorted((Path(__file__).parent / "cases" / "render").glob("*/expected/*.rst"))
+
+PIECES = [
+    "- a bullet", "* another bullet", "  - nested bullet", "    - deeper", "#. auto",
+    "1. one", "2. two", "a) alpha", "(i) roman", "  continued text", ":field: value",
+    ":other field:", "  field body", "term", "  definition", "-a  option", "--long=x  option",
+    "| line block", "|   indented line", "", "", "Paragraph with *emphasis*.", "::",
+    "    literal", ".. note:: admonition", "   in the note", ".. container:: box", "",
+    "   - in a container", ".. list-table::", "   :header-rows: 1", "", "   * - h1",
+    "     - h2", "   * - c1", "     - c2", "   * - - nested", "       - list", "> quoted",
+    "=====", "Title", "-----", "\t- tab", "   ", "+ plus", "3) three", "A. upper",
+]
+
+
+def _parse(text: str) -> str:
+    settings_ = frontend.get_default_settings(Parser)
+    settings_.report_level = 5
+    settings_.halt_level = 5
+    settings_.warning_stream = io.StringIO()
+    settings_.file_insertion_enabled = False
+    settings_.raw_enabled = False
+    document = utils.new_document("test.rst", settings_)
+    Parser().parse(text, document)
+    return str(document.pformat())
+
+
+def _both(text: str) -> tuple[str, str]:
+    assert states.RSTState.nested_list_parse is render_html._pooled_nested_list_parse
+    pooled = _parse(text)
+    again = _parse(text)  # machines now come from the pool
+    assert pooled == again
+    states.RSTState.nested_list_parse = render_html._plain_nested_list_parse  # type: ignore[method-assign]
+    try:
+        plain = _parse(text)
+    finally:
+        states.RSTState.nested_list_parse = (  # type: ignore[method-assign]
+            render_html._pooled_nested_list_parse)
+    return pooled, plain
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda p: f"{p.parent.parent.name}-{p.stem}")
+def test_pages_parse_the_same(path: Path) -> None:
+    pooled, plain = _both(path.read_text(encoding="utf-8"))
+    assert pooled == plain
+
+
+@settings(max_examples=150, deadline=5000, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=40))
+def test_random_lists_parse_the_same(lines: list[str]) -> None:
+    pooled, plain = _both("\n".join(lines) + "\n")
+    assert pooled == plain
+
+
+def test_pool_lets_the_page_go() -> None:
+    """After a page, no pooled machine refers to its document (memory is given back)."""
+    render_html._publish("- a\n- b\n\n  1. c\n", "x.rst", "en", None)
+    assert render_html._LIST_MACHINES == {}
+    assert states.RSTState.nested_sm_cache == []
