@@ -157,6 +157,9 @@ def test_page_cache_in_render_site(shipped_repo: Path) -> None:
         def store_page(self, key: bytes, page: str, diagnostics: list[Diagnostic]) -> None:
             self.store[key] = (page, diagnostics)
 
+        def keep_page(self, key: bytes) -> None:
+            assert key in self.store
+
     plain = render.render_site(repo.standards)
     memory = Memory()
     assert render.render_site(repo.standards, cache=memory) == plain
@@ -165,3 +168,46 @@ def test_page_cache_in_render_site(shipped_repo: Path) -> None:
     assert memory.hits == 3
     en = render.render_site(repo.standards, lang="en", cache=memory)
     assert en == render.render_site(repo.standards, lang="en")
+
+
+def test_pages_made_in_two_processes_are_the_same(shipped_repo: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers build each page's RST and HTML; the parent stores misses and keeps hits."""
+    import os
+
+    pids = tmp_path / "pids"
+    repo = load_repository(shipped_repo)
+    monkeypatch.setenv("STDKIT_JOBS", "1")
+    alone = render.render_site(repo.standards)
+
+    class Memory:
+        def __init__(self) -> None:
+            self.store: dict[bytes, tuple[str, list[Diagnostic]]] = {}
+            self.kept: list[bytes] = []
+
+        def page(self, key: bytes) -> tuple[str, list[Diagnostic]] | None:
+            with pids.open("a") as f:  # which process asks (workers append to the same file)
+                f.write(f"{os.getpid()}\n")
+            return self.store.get(key)
+
+        def store_page(self, key: bytes, page: str, diagnostics: list[Diagnostic]) -> None:
+            self.store[key] = (page, diagnostics)
+
+        def keep_page(self, key: bytes) -> None:
+            self.kept.append(key)
+
+    monkeypatch.setenv("STDKIT_JOBS", "2")
+    monkeypatch.setattr(render, "PARALLEL_OBJECTS", 0)
+    memory = Memory()
+    seen: list[tuple[str, int, int]] = []
+    first = render.render_site(repo.standards, cache=memory,
+                               progress=lambda *a: seen.append(a))
+    assert first == alone
+    assert len(memory.store) == 3 and memory.kept == []
+    askers = set(pids.read_text().split())
+    assert askers and str(os.getpid()) not in askers  # made by the workers only
+    assert sorted(s for s, _i, _n in seen) == sorted(repo.standards)
+    assert [i for _s, i, _n in seen] == [1, 2, 3]
+    again = render.render_site(repo.standards, cache=memory)  # hits found in the workers
+    assert again == alone
+    assert sorted(memory.kept) == sorted(memory.store)

@@ -598,6 +598,10 @@ class RenderCache:
     def store_page(self, key: bytes, page: str, diagnostics: list[Diagnostic]) -> None:
         self._put(self._name("page", key), (page, [_diag_out(d) for d in diagnostics]))
 
+    def keep_page(self, key: bytes) -> None:
+        """The page of ``key`` was found (by a worker process): keep it when pruning."""
+        self._used.add(self._name("page", key))
+
     def close(self, *, prune: bool = False) -> None:
         """Write the new entries; with ``prune``, drop the entries this run did not use."""
         if self.base.changed:

@@ -459,6 +459,11 @@ def render(
         selected = list(dict.fromkeys(standard_ids)) if standard_ids else \
             sorted(n[: -len(ext)] for n in files if n.endswith(ext) and n != f"index{ext}")
     else:
+        whole = None
+        if rcache is not None and not standard_ids:
+            # Validation first: it reads and checks the standards in two processes and keeps
+            # their parsed documents, which the load below takes from the cache.
+            whole = validate_paths(root, [root])
         source = rcache.base.source(DiskSource(root)) if rcache is not None else None
         repo = load_repository(root, source, cache=rcache.base if rcache is not None else None)
         if rcache is not None:
@@ -472,9 +477,8 @@ def render(
             raise UsageError(f"no standards to render in {root}; create one with 'stdkit new'")
         if lang is not None and not any(lang in repo.standards[s].languages for s in selected):
             raise UsageError(f"--lang {lang}: no selected standard is written in {lang!r}")
-        if rcache is not None and not standard_ids:
-            # Through the validation cache, narrowed as validate_repository(repo, selected) does.
-            whole = validate_paths(root, [root])
+        if whole is not None:
+            # Narrowed as validate_repository(repo, selected) does.
             prefixes = tuple(f"{STANDARDS_DIR}/{repo.folders.get(s, s)}/" for s in selected)
             kept = [d for d in whole.diagnostics
                     if d.file.startswith(prefixes) or d.file == SETTINGS_FILE]
@@ -499,13 +503,11 @@ def render(
     if hit is not None:
         site = publish.Site(files, tuple(hit[2]))
     else:
-        # The standards are handed over and freed once their RST is made (memory).
         standards = repo.standards
         gate = (report.diagnostics, report.summary)
-        del repo, report  # the report may hold the repository too
+        del repo, report  # the report may hold the repository's documents too
         site = publish.render_site(standards, selected, fmt=format.value, lang=lang,
-                                   progress=None if quiet else progress, cache=rcache,
-                                   consume=True)
+                                   progress=None if quiet else progress, cache=rcache)
         if rcache is not None:
             rcache.store_site(options, site.files, list(site.diagnostics), gate)
             rcache.close(prune=True)

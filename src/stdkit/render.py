@@ -1257,56 +1257,93 @@ class PageCache(Protocol):
 
     def store_page(self, key: bytes, page: str, diagnostics: list[Diagnostic]) -> None: ...
 
+    def keep_page(self, key: bytes) -> None:
+        """A page found by :meth:`page` in another process is still in use (not pruned)."""
 
-# Pages to publish below this many characters of RST are done in this process.
-PARALLEL_CHARS = 400_000
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """One page as a worker hands it back: the HTML, the findings of its RST and of docutils,
+    its cache key, and whether the HTML came from the cache."""
+
+    key: bytes
+    page: str
+    rst_diagnostics: tuple[Diagnostic, ...]
+    html_diagnostics: list[Diagnostic]
+    hit: bool
+
+
+# Below this many clauses in all, the pages are made in this process (a fork costs more).
+PARALLEL_OBJECTS = 2_000
+# What the worker processes read (inherited through fork, never pickled).
 _WORK: dict[str, object] = {}
 
 
-def _html_task(index: int) -> tuple[str, list[Diagnostic]]:
-
-    docs: list[RstDocument] = _WORK["docs"]  # type: ignore[assignment]
-    kinds: list[str | None] = _WORK["kinds"]  # type: ignore[assignment]
-    return _page_of(docs[index], kinds[index])
-
-
-def _page_of(doc: RstDocument, kind: str | None) -> tuple[str, list[Diagnostic]]:
+def _make_page(cat: Catalogue, sid: str, lang: str | None,
+               cache: PageCache | None) -> _Made:
+    """The HTML page of standard ``sid``: its RST, then the cache or docutils."""
     import gc
 
     from stdkit import render_html
 
+    doc = standard_rst(cat, sid, lang)
+    kind = cat.standards[sid].kind
+    key = page_key(doc, kind)
+    hit = cache.page(key) if cache is not None else None
+    if hit is not None:
+        return _Made(key, hit[0], doc.diagnostics, hit[1], True)
     try:
-        return render_html.page_of(doc, kind)
+        page, found = render_html.page_of(doc, kind)
     finally:
         gc.collect()  # the page's document tree (cycles): freed now, not a few pages later
+    return _Made(key, page, doc.diagnostics, found, False)
 
 
-def _html_pages(docs: list[RstDocument], kinds: list[str | None],
-                jobs: int) -> list[tuple[str, list[Diagnostic]]]:
-    """The HTML of ``docs``, in two processes (fork) when there is enough to share."""
+def _page_task(sid: str) -> tuple[str, _Made]:
+    cat: Catalogue = _WORK["cat"]  # type: ignore[assignment]
+    lang: str | None = _WORK["lang"]  # type: ignore[assignment]
+    cache: PageCache | None = _WORK["cache"]  # type: ignore[assignment]
+    return sid, _make_page(cat, sid, lang, cache)
+
+
+def _pages(cat: Catalogue, chosen: list[str], lang: str | None, cache: PageCache | None,
+           jobs: int, progress: Callable[[str, int, int], None] | None) -> dict[str, _Made]:
+    """Every chosen standard's page: RST and HTML made together, in two processes (fork)
+    when there is enough work, each standard read by the process that publishes it."""
     import gc
 
     # Docutils makes many short-lived objects in cycles (parent links), so the collector runs
-    # often; with every standard and RST document in the heap each full collection walked all
-    # of them (and, after a fork, copied them). Frozen, they are neither walked nor copied.
+    # often; with every standard in the heap each full collection walked all of them (and,
+    # after a fork, copied them). Frozen, they are neither walked nor copied.
     gc.collect()
     gc.freeze()
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
-    try:
-        size = sum(len(d.text) for d in docs)
-        if jobs < 2 or len(docs) < 2 or size < PARALLEL_CHARS or not hasattr(os, "fork"):
-            return [_page_of(d, k) for d, k in zip(docs, kinds, strict=True)]
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    done: dict[str, _Made] = {}
 
-        _WORK.update(docs=docs, kinds=kinds)
+    def finished(sid: str, made: _Made) -> None:
+        done[sid] = made
+        if progress is not None:
+            progress(sid, len(done), len(chosen))
+
+    try:
+        sizes = {sid: sum(1 for _ in cat.standards[sid].objects()) for sid in chosen}
+        if (jobs < 2 or len(chosen) < 2 or sum(sizes.values()) < PARALLEL_OBJECTS
+                or not hasattr(os, "fork")):
+            for sid in chosen:
+                finished(sid, _make_page(cat, sid, lang, cache))
+            return done
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        _WORK.update(cat=cat, lang=lang, cache=cache)
         # Largest first, so that the two processes finish together.
-        order = sorted(range(len(docs)), key=lambda i: -len(docs[i].text))
-        with ProcessPoolExecutor(min(jobs, len(docs)),
+        order = sorted(chosen, key=lambda sid: -sizes[sid])
+        with ProcessPoolExecutor(min(jobs, len(chosen)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            done = dict(zip(order, pool.map(_html_task, order), strict=True))
-        return [done[i] for i in range(len(docs))]
+            for future in as_completed([pool.submit(_page_task, sid) for sid in order]):
+                finished(*future.result())
+        return done
     finally:
         _WORK.clear()
         gc.set_threshold(*thresholds)
@@ -1324,12 +1361,9 @@ def render_site(
     standards: Mapping[str, Standard], selected: Sequence[str] | None = None, *,
     fmt: str = "html", lang: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    cache: PageCache | None = None, consume: bool = False,
+    cache: PageCache | None = None,
 ) -> Site:
     """Render ``selected`` standards (default: all) to a site of RST or HTML files.
-
-    With ``consume``, ``standards`` (a dict) is emptied once every page's RST is made, so that
-    the standards are freed before the HTML step.
 
     With ``cache``, an HTML page whose RST document is byte for byte one rendered before is
     taken from it (the page is a function of that document only).
@@ -1342,46 +1376,29 @@ def render_site(
     diagnostics: list[Diagnostic] = []
     index_lang = lang or next((standards[s].languages[0] for s in chosen
                                if standards[s].languages), "en")
-    docs: list[RstDocument] = []
-    for i, sid in enumerate(chosen, 1):
-        if progress is not None:
-            progress(sid, i, len(chosen))
-        doc = standard_rst(cat, sid, lang)
-        if fmt == "rst":
+    if fmt == "rst":
+        for i, sid in enumerate(chosen, 1):
+            if progress is not None:
+                progress(sid, i, len(chosen))
+            doc = standard_rst(cat, sid, lang)
             diagnostics.extend(doc.diagnostics)
             files[f"{sid}.rst"] = doc.text.encode("utf-8")
-            continue
-        docs.append(doc)
-    if fmt == "rst":
         files["index.rst"] = index_rst(cat, index_lang, "html").encode("utf-8")
         return Site(files, tuple(diagnostics))
     from stdkit import render_html
 
-    kinds = [standards[d.standard_id].kind for d in docs]
-    keys = [page_key(d, kind) for d, kind in zip(docs, kinds, strict=True)]
     index = index_rst(cat, index_lang)
-    if consume:
-        # The HTML step reads the RST documents only: free the standards (most of the memory)
-        # before docutils builds its trees.
-        del cat
-        dict.clear(standards)  # type: ignore[arg-type]
-    found: dict[int, tuple[str, list[Diagnostic]]] = {}
-    if cache is not None:
-        for i, key in enumerate(keys):
-            hit = cache.page(key)
-            if hit is not None:
-                found[i] = hit
-    todo = [i for i in range(len(docs)) if i not in found]
-    for i, result in zip(todo, _html_pages([docs[i] for i in todo], [kinds[i] for i in todo],
-                                           _jobs()), strict=True):
-        found[i] = result
+    made = _pages(cat, chosen, lang, cache, _jobs(), progress)
+    for sid in chosen:
+        page = made[sid]
         if cache is not None:
-            cache.store_page(keys[i], *result)
-    for i, doc in enumerate(docs):
-        page, problems = found[i]
-        diagnostics.extend(doc.diagnostics)
-        diagnostics.extend(problems)
-        files[page_name(doc.standard_id)] = page.encode("utf-8")
+            if page.hit:
+                cache.keep_page(page.key)
+            else:
+                cache.store_page(page.key, page.page, page.html_diagnostics)
+        diagnostics.extend(page.rst_diagnostics)
+        diagnostics.extend(page.html_diagnostics)
+        files[page_name(sid)] = page.page.encode("utf-8")
     files["index.html"] = render_html.index_page(index, index_lang).encode("utf-8")
     files["style.css"] = render_html.stylesheet()
     return Site(files, tuple(diagnostics))
