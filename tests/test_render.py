@@ -491,3 +491,53 @@ def test_validate_does_not_import_docutils() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip().endswith("False")
+
+
+def test_lazily_read_standards_render_the_same_site(tmp_path: Path) -> None:
+    """A site made from standards read one at a time (a few held) is the site made from all."""
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(CASES / "verification", root, ignore=shutil.ignore_patterns("expected"))
+    shutil.copytree(REPO_ROOT / "standards", root / "standards", dirs_exist_ok=True)
+    eager = load_repository(root)
+    assert len(eager.standards) == 5
+    repo = load_repository(root, standards=False)
+    lazy = render.LazyStandards(repo, sorted(eager.standards), keep=2)
+    reads: list[str] = []
+    real = render.LazyStandards.__getitem__
+
+    def counting(self: render.LazyStandards, sid: str) -> render.Standard:
+        before = set(self._held)
+        found = real(self, sid)
+        if sid not in before:
+            reads.append(sid)
+        assert len(self._held) <= 2
+        return found
+
+    render.LazyStandards.__getitem__ = counting  # type: ignore[method-assign]
+    try:
+        for fmt in ("rst", "html"):
+            assert render_site(lazy, fmt=fmt, keep=2) == render_site(eager.standards, fmt=fmt)
+    finally:
+        render.LazyStandards.__getitem__ = real  # type: ignore[method-assign]
+    assert set(reads) == set(eager.standards)
+    # Only the held standards' documents stay in the repository.
+    assert {f.split("/")[1] for f in repo.documents if f.startswith("standards/")} <= set(
+        lazy._held)
+
+
+def test_lazy_standards_refuse_a_folder_whose_id_changed(tmp_path: Path) -> None:
+    import shutil
+
+    from stdkit.errors import InputError
+
+    root = tmp_path / "repo"
+    shutil.copytree(CASES / "verification", root, ignore=shutil.ignore_patterns("expected"))
+    lazy = render.LazyStandards(load_repository(root, standards=False), ["tst-if", "gone"])
+    assert "gone" in lazy and "other" not in lazy and len(lazy) == 2
+    assert lazy["tst-if"].id == "tst-if"
+    with pytest.raises(InputError, match="standards/gone changed"):
+        lazy["gone"]
+    with pytest.raises(KeyError):
+        lazy["other"]

@@ -10,10 +10,10 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,6 +25,10 @@ from stdkit.diagnostics import (
     format_text,
 )
 from stdkit.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, StdkitError, UsageError
+
+if TYPE_CHECKING:
+    from stdkit.loader import Repository
+    from stdkit.model import Standard
 
 app = typer.Typer(
     name="stdkit",
@@ -465,19 +469,28 @@ def render(
             # their parsed documents, which the load below takes from the cache.
             whole = validate_paths(root, [root])
         source = rcache.base.source(DiskSource(root)) if rcache is not None else None
-        repo = load_repository(root, source, cache=rcache.base if rcache is not None else None)
+        # When the repository passed, every folder holds the standard of its name (STD001):
+        # each is read when its page or a reference needs it, and forgotten after.
+        lazy = whole is not None and not whole.summary.errors
+        repo = load_repository(root, source, cache=rcache.base if rcache is not None else None,
+                               standards=not lazy)
         if rcache is not None:
             rcache.base.close()  # the parsed documents, for validation and the next run
-        selected = list(dict.fromkeys(standard_ids)) if standard_ids else sorted(repo.standards)
+        standards: Mapping[str, Standard] = repo.standards
+        if lazy:
+            standards = publish.LazyStandards(repo, _standard_folders(repo))
+        selected = list(dict.fromkeys(standard_ids)) if standard_ids else sorted(standards)
         for sid in selected:
-            if sid not in repo.standards:
-                known = ", ".join(sorted(repo.standards)) or "none"
+            if sid not in standards:
+                known = ", ".join(sorted(standards)) or "none"
                 raise UsageError(f"no standard {sid!r} in {root} (standards: {known})")
         if not selected:
             raise UsageError(f"no standards to render in {root}; create one with 'stdkit new'")
-        if lang is not None and not any(lang in repo.standards[s].languages for s in selected):
+        if lang is not None and not any(lang in standards[s].languages for s in selected):
             raise UsageError(f"--lang {lang}: no selected standard is written in {lang!r}")
-        if whole is not None:
+        if lazy and whole is not None:
+            report = Report(whole.diagnostics, whole.summary, repo)
+        elif whole is not None:
             # Narrowed as validate_repository(repo, selected) does.
             prefixes = tuple(f"{STANDARDS_DIR}/{repo.folders.get(s, s)}/" for s in selected)
             kept = [d for d in whole.diagnostics
@@ -503,11 +516,11 @@ def render(
     if hit is not None:
         site = publish.Site(files, tuple(hit[2]))
     else:
-        standards = repo.standards
         gate = (report.diagnostics, report.summary)
         del repo, report  # the report may hold the repository's documents too
         site = publish.render_site(standards, selected, fmt=format.value, lang=lang,
-                                   progress=None if quiet else progress, cache=rcache)
+                                   progress=None if quiet else progress, cache=rcache,
+                                   keep=publish.LAZY_KEEP if lazy else None)
         if rcache is not None:
             rcache.store_site(options, site.files, list(site.diagnostics), gate)
             rcache.close(prune=True)
@@ -521,6 +534,17 @@ def render(
     pages = len(selected)
     typer.echo(f"wrote {out}/index.{format.value} and {pages} page{'s' if pages != 1 else ''}"
                f" ({', '.join(selected)})")
+
+
+def _standard_folders(repo: Repository) -> list[str]:
+    """The folders under ``standards/`` the loader reads as standards."""
+    from stdkit.loader import STANDARDS_DIR
+
+    source = repo.source
+    if source is None or not source.is_dir(STANDARDS_DIR) or source.escapes(STANDARDS_DIR):
+        return []
+    return [name for name in source.listdir(STANDARDS_DIR)
+            if not name.startswith(".") and source.is_dir(f"{STANDARDS_DIR}/{name}")]
 
 
 def main() -> None:

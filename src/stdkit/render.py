@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -26,7 +26,8 @@ from docutils.utils import column_width
 from docutils.utils.punctuation_chars import closers, closing_delimiters, delimiters, openers
 
 from stdkit.diagnostics import Diagnostic, Severity
-from stdkit.errors import RefusedError
+from stdkit.errors import InputError, RefusedError
+from stdkit.loader import STANDARDS_DIR, Repository
 from stdkit.model import (
     ROLE,
     UNNUMBERED_TYPES,
@@ -270,26 +271,118 @@ def page_language(standard: Standard, lang: str | None) -> str:
     return standard.languages[0] if standard.languages else "en"
 
 
-class Catalogue:
-    """Every standard of a site, indexed for resolving references across them."""
+# How many standards a lazily read site holds at a time: the page's own and those it refers to.
+LAZY_KEEP = 4
 
-    def __init__(self, standards: Mapping[str, Standard], published: Iterable[str]) -> None:
-        self.standards = dict(standards)
+
+class LazyStandards(Mapping[str, Standard]):
+    """The standards of ``repo`` by id, each read from its folder (named as its id) when first
+    asked for; only the ``keep`` most recently used stay in memory, with their documents.
+
+    For a repository that passed validation (STD001: every folder is named as its id), so that
+    a site of any size is rendered holding a few standards, not all of them.
+    """
+
+    def __init__(self, repo: Repository, ids: Iterable[str], keep: int = LAZY_KEEP) -> None:
+        self._repo = repo
+        self._ids = sorted(ids)
+        self._known = frozenset(self._ids)
+        self._keep = keep
+        self._held: dict[str, Standard] = {}  # least recently used first
+
+    def __getitem__(self, sid: str) -> Standard:
+        held = self._held.pop(sid, None)
+        if held is None:
+            if sid not in self._known:
+                raise KeyError(sid)
+            from stdkit.loader import load_standard
+
+            try:
+                held = load_standard(self._repo, sid)
+            except OSError:
+                held = None
+            if held is None or held.id != sid:
+                raise InputError(f"standards/{sid} changed while it was being rendered; run"
+                                 " stdkit render again")
+        self._held[sid] = held
+        while len(self._held) > self._keep:
+            self._forget(next(iter(self._held)))
+        return held
+
+    def _forget(self, sid: str) -> None:
+        del self._held[sid]
+        prefix = f"{STANDARDS_DIR}/{sid}/"
+        repo = self._repo
+        repo.documents = {f: d for f, d in repo.documents.items() if not f.startswith(prefix)}
+        repo.diagnostics = [d for d in repo.diagnostics if not d.file.startswith(prefix)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._known
+
+
+def _facts(std: Standard) -> Standard:
+    """What every page and the index read of a standard they do not publish: its metadata,
+    without parts and without the documents it was read from (a few hundred bytes)."""
+    origin = Origin(std.origin.file)
+    title = Text(dict(std.title.values), origin, std.title.plain) if std.title else None
+    return replace(std, origin=origin, title=title, committee=(), drafting_units=(),
+                   drafters=(), proposer=(), part_ids=(), parts=(), waive={})
+
+
+class Catalogue:
+    """Every standard of a site, indexed for resolving references across them.
+
+    ``standards`` may read each standard only when asked for and forget it later
+    (:class:`LazyStandards`): the catalogue goes through them once at the start for what every
+    page needs of all of them (the cases verifying each provision, the metadata shown on the
+    index and in references, the size of each), and then holds the indexes and numbering of
+    at most ``keep`` standards at a time (all of them when ``keep`` is None).
+    """
+
+    def __init__(self, standards: Mapping[str, Standard], published: Iterable[str], *,
+                 keep: int | None = None) -> None:
+        self.standards = standards
         self.published = frozenset(published)
+        self.keep = keep
         self._index: dict[str, dict[str, Obj]] = {}
         self._parents: dict[str, dict[str, Obj | None]] = {}
         self._numbers: dict[str, dict[str, str]] = {}
-        self.verifiers: dict[tuple[str, str], list[tuple[str, Case]]] = {}
-        for sid in sorted(self.standards):
-            std = self.standards[sid]
+        self._recent: dict[str, None] = {}  # standards with an index or numbering, LRU first
+        # (standard, provision id) -> (standard, id) of every case that verifies it.
+        self.verifiers: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.facts: dict[str, Standard] = {}
+        self.sizes: dict[str, int] = {}
+        for sid in sorted(standards):
+            std = standards[sid]
+            size = 0
             for obj, _parent in std.objects():
+                size += 1
                 if isinstance(obj, Case):
                     for target, _o in obj.verifies:
                         other, _, pid = target.rpartition(":")
                         key = (other or sid, pid)
-                        self.verifiers.setdefault(key, []).append((sid, obj))
+                        self.verifiers.setdefault(key, []).append((sid, obj.id))
+            self.facts[sid] = _facts(std)
+            self.sizes[sid] = size
+
+    def _used(self, sid: str) -> None:
+        self._recent.pop(sid, None)
+        self._recent[sid] = None
+        if self.keep is not None:
+            while len(self._recent) > self.keep:
+                old = next(iter(self._recent))
+                del self._recent[old]
+                for held in (self._index, self._parents, self._numbers):
+                    held.pop(old, None)
 
     def index(self, sid: str) -> dict[str, Obj]:
+        self._used(sid)
         if sid not in self._index:
             index: dict[str, Obj] = {}
             parents: dict[str, Obj | None] = {}
@@ -305,6 +398,7 @@ class Catalogue:
         return self._parents[sid].get(oid)
 
     def numbers(self, sid: str) -> dict[str, str]:
+        self._used(sid)
         if sid not in self._numbers:
             self._numbers[sid] = numbering(self.standards[sid])
         return self._numbers[sid]
@@ -313,7 +407,7 @@ class Catalogue:
         """Resolve ``ID`` or ``standard-id:ID`` from the standard ``here``."""
         sid, _, oid = target.rpartition(":")
         sid = sid or here
-        if sid not in self.standards:
+        if sid not in self.facts:
             return None
         obj = self.index(sid).get(oid)
         return (sid, obj) if obj is not None else None
@@ -487,7 +581,7 @@ class _Page:
 
     def label(self, sid: str, obj: Obj) -> str:
         """How a reference to ``obj`` reads: a clause number, a name or an id."""
-        std = self.cat.standards[sid]
+        std = self.cat.facts[sid]
         numbers = self.cat.numbers(sid)
         number = numbers.get(obj.id)
         text: str
@@ -798,8 +892,8 @@ class _Page:
                                else f"{L['verification']}：{methods}"))
         cases = self.cat.verifiers.get((self.std.id, p.id), [])
         if cases:
-            links = ", ".join(self.link_to(c.id, c.id if sid == self.std.id else
-                                           f"{self.cat.standards[sid].designation} {c.id}",
+            links = ", ".join(self.link_to(c, c if sid == self.std.id else
+                                           f"{self.cat.facts[sid].designation} {c}",
                                            sid) for sid, c in cases)
             head.append(escape(L["verified_by"] + ("：" if self.lang == "zh" else ": ")) + links)
         self.emit(" · ".join(head), ind + "   ")
@@ -985,7 +1079,7 @@ class _Page:
                 continue
             sid, obj = found
             label = obj.id if sid == self.std.id else \
-                f"{self.cat.standards[sid].designation or sid} {obj.id}"
+                f"{self.cat.facts[sid].designation or sid} {obj.id}"
             verifies.append(self.link_to(obj.id, label, sid))
         facts = [(L["verifies"], ", ".join(verifies)),
                  (L["method"], escape(L.get(case.method or "", case.method or ""))),
@@ -1108,7 +1202,7 @@ class _Page:
     def _trace_label(self, sid: str, p: Provision) -> str:
         """A requirement in the traceability table: its id, with its standard's if elsewhere."""
         label = p.id if sid == self.std.id else \
-            f"{self.cat.standards[sid].designation or sid} {p.id}"
+            f"{self.cat.facts[sid].designation or sid} {p.id}"
         return self.link_to(p.id, label, sid)
 
     def traceability(self) -> None:
@@ -1205,7 +1299,7 @@ def index_rst(cat: Catalogue, lang: str, ext: str = "html") -> str:
     header = [L["designation"], L["title"], L["kind"], L["stage"], L["date"]]
     rows: list[list[str]] = [[escape(h) for h in header]]
     for sid in sorted(cat.published):
-        std = cat.standards[sid]
+        std = cat.facts[sid]
         plang = page_language(std, lang)
         titles = [_plain(std.title, plang)] + [
             std.title.values[x] for x in std.languages if std.title and x != plang
@@ -1287,7 +1381,7 @@ def _make_page(cat: Catalogue, sid: str, lang: str | None,
     from stdkit import render_html
 
     doc = standard_rst(cat, sid, lang)
-    kind = cat.standards[sid].kind
+    kind = cat.facts[sid].kind
     key = page_key(doc, kind)
     hit = cache.page(key) if cache is not None else None
     if hit is not None:
@@ -1327,7 +1421,7 @@ def _pages(cat: Catalogue, chosen: list[str], lang: str | None, cache: PageCache
             progress(sid, len(done), len(chosen))
 
     try:
-        sizes = {sid: sum(1 for _ in cat.standards[sid].objects()) for sid in chosen}
+        sizes = {sid: cat.sizes[sid] for sid in chosen}
         if (jobs < 2 or len(chosen) < 2 or sum(sizes.values()) < PARALLEL_OBJECTS
                 or not hasattr(os, "fork")):
             for sid in chosen:
@@ -1361,21 +1455,22 @@ def render_site(
     standards: Mapping[str, Standard], selected: Sequence[str] | None = None, *,
     fmt: str = "html", lang: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    cache: PageCache | None = None,
+    cache: PageCache | None = None, keep: int | None = None,
 ) -> Site:
     """Render ``selected`` standards (default: all) to a site of RST or HTML files.
 
     With ``cache``, an HTML page whose RST document is byte for byte one rendered before is
-    taken from it (the page is a function of that document only).
+    taken from it (the page is a function of that document only). With ``keep``, the
+    catalogue holds the indexes of that many standards at a time (for :class:`LazyStandards`).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     chosen = sorted(selected if selected is not None else standards)
-    cat = Catalogue(standards, chosen)
+    cat = Catalogue(standards, chosen, keep=keep)
     files: dict[str, bytes] = {}
     diagnostics: list[Diagnostic] = []
-    index_lang = lang or next((standards[s].languages[0] for s in chosen
-                               if standards[s].languages), "en")
+    index_lang = lang or next((cat.facts[s].languages[0] for s in chosen
+                               if cat.facts[s].languages), "en")
     if fmt == "rst":
         for i, sid in enumerate(chosen, 1):
             if progress is not None:
