@@ -55,6 +55,7 @@ TARGETS = {  # (operation, clauses) -> seconds
     ("validate, 20 part files changed (20 standards)", 10_000): 0.6,
     ("render (HTML), cold", 10_000): 6.0,
     ("render, nothing changed", 10_000): 1.0, ("diff, baselines 200 commits apart", 10_000): 1.5,
+    ("diff, baselines 200 commits apart, cold", 10_000): 1.5,
     ("validate, cold", 100_000): 12.0, ("validate, nothing changed", 100_000): 2.0,
     ("render (HTML), cold", 100_000): 60.0,
 }
@@ -277,10 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     if want("diff"):
         if can_diff:
             first = "syn-0001"
+            cmd = [*exe, "diff", f"{first}/working-draft.1", f"{first}/working-draft.2"]
             results.append(run_op(
-                "diff, baselines 200 commits apart", n,
-                [*exe, "diff", f"{first}/working-draft.1", f"{first}/working-draft.2"], work,
-                args.runs, f"{2 * LIBYAML_US * s:.2f} libyaml × 2 revisions", expect=(0, 1)))
+                "diff, baselines 200 commits apart, cold", n, cmd, work, args.runs,
+                f"{2 * LIBYAML_US * s:.2f} libyaml × 2 revisions", before=cold, expect=(0, 1)))
+            results.append(run_op(
+                "diff, baselines 200 commits apart", n, cmd, work, args.runs,
+                f"{startup:.2f} process start", expect=(0, 1)))
         else:
             results.append(Result("diff, baselines 200 commits apart", n, [], 0, "-",
                                   "not yet measurable: no `stdkit diff`"))

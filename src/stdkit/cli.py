@@ -365,6 +365,9 @@ def diff(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write .stdkit-cache/.")
+    ] = False,
 ) -> None:
     """Clause-level changes between two revisions, baselines or the working tree.
 
@@ -374,7 +377,10 @@ def diff(
     from stdkit import diff as changes
     from stdkit.baseline import compare
 
-    found = compare(_root(), old, new, standard=standard)
+    # Text and JSON need only the changes: the models are let go standard by standard.
+    redlined = format in (DiffFormat.rst, DiffFormat.html)
+    found = compare(_root(), old, new, standard=standard, models=redlined,
+                    use_cache=not no_cache)
     for label, d in found.problems[:5]:
         typer.echo(f"stdkit: warning: {label}: {d.file}: {d.message} (left out of the diff)",
                    err=True)

@@ -132,6 +132,22 @@ class Change:
         return out
 
 
+def change_state(c: Change) -> tuple[Any, ...]:
+    """A change as plain values (tuples, strings, numbers), for a cache to keep."""
+    return (c.standard, c.id, c.kind, c.change, c.fields, c.old_number, c.new_number,
+            c.normative, c.label, c.old_parent, c.new_parent, c.old_file, c.new_file, c.old_id,
+            c.within, tuple((t.field, t.lang, t.ops) for t in c.texts), c.values)
+
+
+def change_of(state: tuple[Any, ...]) -> Change:
+    """The change of :func:`change_state`."""
+    (standard, oid, kind, change, names, old_number, new_number, normative, title, old_parent,
+     new_parent, old_file, new_file, old_id, within, texts, values) = state
+    return Change(standard, oid, kind, change, names, old_number, new_number, normative, title,
+                  old_parent, new_parent, old_file, new_file, old_id, within,
+                  tuple(TextChange(*t) for t in texts), values)
+
+
 @dataclass(frozen=True, slots=True)
 class Renumbered:
     """A numbered object that kept its place but got a new number from changes around it."""
@@ -797,7 +813,8 @@ def walk_changes(result: DiffResult) -> Iterator[tuple[str, list[Change]]]:
 
 __all__ = [
     "ADDED", "MODIFIED", "MOVED", "NORMATIVE_FIELDS", "REMOVED", "Change", "DiffResult",
-    "Renumbered", "TextChange", "compared_fields", "diff", "diff_standards", "format_json",
-    "format_text", "inline", "label", "text_diff", "tokens", "walk_changes",
+    "Renumbered", "TextChange", "change_of", "change_state", "compared_fields", "diff",
+    "diff_standards", "format_json", "format_text", "inline", "label", "text_diff", "tokens",
+    "walk_changes",
 ]
 

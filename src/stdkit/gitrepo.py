@@ -6,14 +6,16 @@ starting with ``-``, no shell or path characters, no ranges), then resolved with
 ``git rev-parse --verify --end-of-options REV^{commit}``; only the full commit id it yields is
 ever passed on to other git commands. The working tree is a pseudo-revision (``commit`` None).
 
-Files of a commit are listed with one ``git ls-tree`` and read with one ``git cat-file --batch``
-run; a symbolic link in the tree (mode 120000) is refused as an escape, whatever it points to.
+Files of a commit are listed with one ``git ls-tree`` and read through ``git cat-file --batch``
+(one run for a whole revision, or one process kept open that reads a standard's folder at a
+time); a symbolic link in the tree (mode 120000) is refused as an escape, whatever it points to.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +26,14 @@ from typing import Any
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.errors import StdkitError, UsageError
 from stdkit.fsio import CACHE_DIR
-from stdkit.loader import SETTINGS_FILE, STANDARD_ID, STANDARDS_DIR, DiskSource, Source
+from stdkit.loader import (
+    META_FILE,
+    SETTINGS_FILE,
+    STANDARD_ID,
+    STANDARDS_DIR,
+    DiskSource,
+    Source,
+)
 from stdkit.stages import stages
 from stdkit.yamlio import Document, decode
 
@@ -247,6 +256,10 @@ class GitRepo:
             pos += size + 1
         return found
 
+    def reader(self) -> BlobReader:
+        """A ``git cat-file --batch`` process kept open, for reading blobs batch after batch."""
+        return BlobReader(self)
+
     def blob_head(self, oid: str, limit: int) -> bytes:
         """The first ``limit`` bytes of one (large) blob, without reading the rest."""
         _need_commit(oid)
@@ -349,16 +362,78 @@ def _first_line(text: str, args: Sequence[str]) -> str:
     return f"git {args[0] if args else ''} failed"
 
 
-class GitSource:
-    """The files of one commit, as the loader's :class:`~stdkit.loader.Source`."""
+class BlobReader:
+    """One ``git cat-file --batch`` process kept open: blobs read on demand, a batch at a time.
 
-    def __init__(self, repo: GitRepo, commit: str) -> None:
+    Requests go in chunks that fit in a pipe, and every answer of a chunk is read before the
+    next chunk is written, so neither side ever waits on the other. A reader belongs to the
+    process that started it: a forked process starts its own (see :meth:`GitSource.read`).
+    """
+
+    CHUNK = 512  # 512 ids of 41 bytes: well within a pipe's 64 KB
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.pid = os.getpid()
+        # GitPython's handle kills the process when collected: it is kept as long as the reader.
+        self._handle, self._proc = repo._spawn(["cat-file", "--batch"], stdin=True)
+
+    def read(self, oids: Sequence[str]) -> dict[str, bytes]:
+        """The contents of ``oids`` (blob ids); a missing object is simply absent."""
+        stdin, stdout = self._proc.stdin, self._proc.stdout
+        assert stdin is not None and stdout is not None
+        found: dict[str, bytes] = {}
+        for start in range(0, len(oids), self.CHUNK):
+            chunk = oids[start:start + self.CHUNK]
+            stdin.write("".join(f"{_need_commit(o)}\n" for o in chunk).encode())
+            stdin.flush()
+            for oid in chunk:
+                header = stdout.readline().split()
+                if not header:
+                    raise GitError("git cat-file --batch stopped answering")
+                if len(header) != 3:  # "<oid> missing"
+                    continue
+                found[oid] = _read_exactly(stdout, int(header[2]) + 1)[:-1]  # and its newline
+        return found
+
+    def close(self) -> None:
+        if self.pid != os.getpid():
+            return  # another process's reader: only its owner may end it
+        stdin = self._proc.stdin
+        if stdin is not None and not stdin.closed:
+            stdin.close()
+        self._proc.wait()
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    data = stream.read(size)
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            raise GitError("git cat-file --batch ended in the middle of an object")
+        data += more
+    return bytes(data)
+
+
+class GitSource:
+    """The files of one commit, as the loader's :class:`~stdkit.loader.Source`.
+
+    By default the first read fetches every YAML file of the revision in one batch. With
+    ``by_folder``, a read under ``standards/<folder>/`` fetches that folder's files only (and
+    forgets the folder read before), so that memory holds one standard at a time.
+    """
+
+    def __init__(self, repo: GitRepo, commit: str, *, by_folder: bool = False) -> None:
         self.repo = repo
         self.commit = _need_commit(commit)
+        self.by_folder = by_folder
         self._entries: dict[str, tuple[str, str, str, int]] | None = None
         self._children: dict[str, list[str]] = {}
         self._cache: dict[str, bytes] = {}
         self._fetched = False
+        self._folder: str | None = None
+        # One reader per process: a forked process never writes to its parent's git (and keeps
+        # the parent's reader referenced, so that collecting it never ends the parent's git).
+        self._readers: dict[int, BlobReader] = {}
 
     def _index(self) -> dict[str, tuple[str, str, str, int]]:
         if self._entries is None:
@@ -405,17 +480,67 @@ class GitSource:
         entry = self._entry(rel)
         if entry is None or entry[1] != "blob" or entry[0] == _SYMLINK:
             raise FileNotFoundError(2, "no such file in this revision", rel)
-        if not self._fetched:
+        if self.by_folder:
+            self._fetch_folder(rel, max_bytes)
+        elif not self._fetched:
             self._prefetch(max_bytes)
         data = self._cache.get(rel)
         if data is None:
-            data = self.repo.blob_head(entry[2], max_bytes + 1)
+            if self.by_folder and entry[3] <= max_bytes:
+                data = self._reader().read([entry[2]]).get(entry[2])
+                if data is None:
+                    raise FileNotFoundError(2, "object missing from the repository", rel)
+            else:
+                data = self.repo.blob_head(entry[2], max_bytes + 1)
         return data[: max_bytes + 1]
 
     def oid(self, rel: str) -> str | None:
         """The blob id of a file of this commit (equal ids: identical contents)."""
         entry = self._entry(rel)
         return entry[2] if entry is not None and entry[1] == "blob" else None
+
+    def tree_oid(self, rel: str) -> str | None:
+        """The tree id of a folder of this commit (equal ids: identical contents)."""
+        entry = self._entry(rel)
+        return entry[2] if entry is not None and entry[1] == "tree" else None
+
+    def size(self, folder: str) -> int:
+        """Bytes of the files directly in ``folder`` (what reading it costs)."""
+        entries = self._index()
+        return sum(entries[f"{folder}/{name}"][3] for name in self._children.get(folder, ()))
+
+    def close(self) -> None:
+        """End this process's ``git cat-file`` (the next read starts another)."""
+        reader = self._readers.pop(os.getpid(), None)
+        if reader is not None:
+            reader.close()
+
+    def _reader(self) -> BlobReader:
+        reader = self._readers.get(os.getpid())
+        if reader is None:
+            reader = self._readers[os.getpid()] = self.repo.reader()
+        return reader
+
+    def _fetch_folder(self, rel: str, max_bytes: int) -> None:
+        """Read the YAML files of the folder holding the part file ``rel``, in one batch."""
+        steps = rel.split("/")
+        if len(steps) != 3 or steps[0] != STANDARDS_DIR or steps[2] == META_FILE:
+            return  # standard.yaml alone tells which standard a folder holds: read it alone
+        folder = f"{STANDARDS_DIR}/{steps[1]}"
+        if folder == self._folder:
+            return
+        entries = self._index()
+        wanted: dict[str, str] = {}
+        for name in self._children.get(folder, ()):
+            path = f"{folder}/{name}"
+            mode, kind, oid, size = entries[path]
+            if kind == "blob" and mode != _SYMLINK and size <= max_bytes and path.endswith(
+                    (".yaml", ".yml")):
+                wanted[path] = oid
+        self._cache = {}  # the folder read before is done with: let it go
+        contents = self._reader().read(sorted(set(wanted.values())))
+        self._cache = {path: contents[oid] for path, oid in wanted.items() if oid in contents}
+        self._folder = folder
 
     def _prefetch(self, max_bytes: int) -> None:
         """Read every YAML file the loader may ask for, in one batch."""
@@ -440,14 +565,24 @@ class ParsedBlobs:
     the file's path, the size limit and the code digest of the validation cache (a new or
     patched stdkit starts afresh). Entries are signed with the validation cache's per-user key:
     one that this user's stdkit did not write is ignored. Any failure is a miss, never an error.
+
+    The same folder keeps plain values under keys of git object ids (:meth:`value`,
+    :meth:`keep`): the diff keeps there what it found between two git trees of a standard.
+
+    The folder is bounded: once it holds more than :data:`LIMIT` bytes, a run that wrote new
+    entries drops every entry it did not use itself (:meth:`prune`).
     """
+
+    LIMIT = 256 * 1024 * 1024
 
     def __init__(self, root: Path, key: bytes, code: bytes) -> None:
         self.root = root
         self.dir = root / CACHE_DIR / "diff" / "doc"
         self._key = key[:64]
         self.code = code
-        self._new: dict[Path, bytes] = {}
+        self._new: dict[str, bytes] = {}
+        self.used: set[str] = set()  # entries this run read or wrote, as names under dir
+        self.wrote = False
 
     @classmethod
     def open(cls, root: Path) -> ParsedBlobs | None:
@@ -456,29 +591,66 @@ class ParsedBlobs:
         key = _secret()
         return cls(root, key, code_digest()) if key is not None else None
 
-    def _path(self, file: str, oid: str, max_bytes: int) -> Path:
+    def _name(self, *parts: str) -> str:
         h = hashlib.blake2b(self.code, digest_size=20)
-        for part in ("blob", file, oid, str(max_bytes)):
+        for part in parts:
             h.update(part.encode() + b"\0")
         name = h.hexdigest()
-        return self.dir / name[:2] / name[2:]
+        return f"{name[:2]}/{name[2:]}"
 
-    def get(self, file: str, oid: str, max_bytes: int, source: GitSource) -> Document | None:
-        try:
-            blob = self._path(file, oid, max_bytes).read_bytes()
-        except OSError:
-            return None
+    def _read(self, name: str) -> Any:
+        """The value of an entry (INVALID: none, damaged, or not this user's)."""
         from stdkit.cache import INVALID, unseal
 
+        try:
+            blob = (self.dir / name).read_bytes()
+        except OSError:
+            return INVALID
         collecting = gc.isenabled()
         gc.disable()  # a fresh tree of plain values has no cycles to look for
         try:
-            state = unseal(self._key, blob)
-            if state is INVALID:
-                return None  # not written by this user's stdkit: never read it
+            return unseal(self._key, blob)  # INVALID unless this user's stdkit wrote it
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _keep(self, name: str, value: Any) -> None:
+        from stdkit.cache import seal
+
+        try:
+            self._new[name] = seal(self._key, value)
+        except ValueError:
+            return  # not a marshallable value: simply not kept
+        self.used.add(name)
+
+    def value(self, key: tuple[str, ...]) -> Any:
+        """The plain value kept under ``key`` (None if there is none)."""
+        from stdkit.cache import INVALID
+
+        name = self._name("value", *key)
+        found = self._read(name)
+        if found is INVALID:
+            return None
+        self.used.add(name)
+        return found
+
+    def keep(self, key: tuple[str, ...], value: Any) -> None:
+        """Keep a plain (marshallable) value under ``key``, written by :meth:`close`."""
+        self._keep(self._name("value", *key), value)
+
+    def get(self, file: str, oid: str, max_bytes: int, source: GitSource) -> Document | None:
+        from stdkit.cache import INVALID
+
+        name = self._name("blob", file, oid, str(max_bytes))
+        state = self._read(name)
+        if state is INVALID:
+            return None
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
             data, marks, key_marks, raw, block, diags, ok, has_source = state
             doc = Document(file, data, marks, key_marks, raw, set(block),
-                           [Diagnostic(d[0], Severity(d[1]), *d[2:]) for d in diags], ok)
+                           [diagnostic_of(d) for d in diags], ok)
         except (ValueError, TypeError):
             return None
         finally:
@@ -490,19 +662,14 @@ class ParsedBlobs:
                 doc.source = decode(source.read(file, max_bytes), file)[0] or ""
             except OSError:
                 return None
+        self.used.add(name)
         return doc
 
     def put(self, file: str, oid: str, max_bytes: int, doc: Document) -> None:
-        diags = [(d.code, d.severity.value, d.message, d.file, d.line, d.column, d.object,
-                  d.hint) for d in doc.diagnostics]
-        from stdkit.cache import seal
-
-        try:
-            sealed = seal(self._key, (doc.data, doc.marks, doc.key_marks, doc.raw,
-                                      tuple(doc.block), diags, doc.ok, bool(doc.source)))
-        except ValueError:
-            return  # not a marshallable value: simply not kept
-        self._new[self._path(file, oid, max_bytes)] = sealed
+        diags = [diagnostic_state(d) for d in doc.diagnostics]
+        self._keep(self._name("blob", file, oid, str(max_bytes)),
+                   (doc.data, doc.marks, doc.key_marks, doc.raw, tuple(doc.block), diags,
+                    doc.ok, bool(doc.source)))
 
     def close(self) -> None:
         """Write the new entries (each atomically); a read-only tree simply keeps nothing."""
@@ -514,11 +681,50 @@ class ParsedBlobs:
             ignore = self.root / CACHE_DIR / ".gitignore"
             if not ignore.exists():
                 _write(ignore, b"# stdkit's cache: never commit it\n*\n")
-            for path, blob in self._new.items():
-                _write(path, blob)
+            for name, blob in self._new.items():
+                _write(self.dir / name, blob)
+            self.wrote = True
         except OSError:
             pass
         self._new.clear()
+
+    def prune(self, used: Iterable[str] = ()) -> int:
+        """Once the folder holds more than :data:`LIMIT` bytes, drop the entries that neither
+        this run nor ``used`` (what worker processes used) read or wrote; how many went."""
+        keep = self.used | set(used)
+        entries: list[tuple[str, int]] = []
+        try:
+            with os.scandir(self.dir) as folders:
+                for folder in folders:
+                    if not folder.is_dir(follow_symlinks=False):
+                        continue
+                    with os.scandir(folder.path) as files:
+                        entries += [(f"{folder.name}/{f.name}", f.stat(follow_symlinks=False)
+                                     .st_size) for f in files if not f.name.startswith(".")
+                                    and f.is_file(follow_symlinks=False)]
+        except OSError:
+            return 0
+        if sum(size for _name, size in entries) <= self.LIMIT:
+            return 0
+        gone = 0
+        for name, _size in entries:
+            if name not in keep:
+                try:
+                    (self.dir / name).unlink()
+                    gone += 1
+                except OSError:
+                    pass
+        return gone
+
+
+def diagnostic_state(d: Diagnostic) -> tuple[Any, ...]:
+    """A diagnostic as plain values (for the cache)."""
+    return (d.code, d.severity.value, d.message, d.file, d.line, d.column, d.object, d.hint)
+
+
+def diagnostic_of(state: Sequence[Any]) -> Diagnostic:
+    """The diagnostic of :func:`diagnostic_state`."""
+    return Diagnostic(state[0], Severity(state[1]), *state[2:])
 
 
 class SameBlobs:
