@@ -1,11 +1,18 @@
 """The validation cache under ``.stdkit-cache/``: never a stale result, never trusted blindly.
 
-Four levels, each keyed by everything its result depends on:
+Entries of these kinds, each keyed by everything its result depends on:
 
 * a whole report, by the content of every file the loader could read (``stdkit.yaml`` and every
   name, type and YAML file under ``standards/``) and the code digest;
 * a read document (parse) and its schema findings, by the file's path and content, the size
   limit and the code digest;
+* the findings of the part checks of one part (see :mod:`stdkit.rules`: verbal forms, languages
+  … of one part file), by the part file's path and content, the size limit, the standard's
+  languages and kind and the code digest: a part check sees nothing else;
+* the index of one standard (the id, class and designation of each of its objects, what the
+  checks of other standards look up in it), by the content of its folder, the settings and the
+  code digest: a standard whose folder did not change is not read to answer those lookups;
+* the compiled code of a fastjsonschema validator, by the schema's name and the code digest;
 * the rule findings of one standard, and its whole part of a report (waivers and settings
   applied, waived findings and files counted), by the content of its folder, the settings, the
   ids and folders of all standards and the code digest, and by the content of every other
@@ -31,12 +38,19 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from stdkit import schema
 from stdkit.diagnostics import Diagnostic, Severity, Summary
 from stdkit.fsio import CACHE_DIR
 from stdkit.loader import SETTINGS_FILE, STANDARDS_DIR, Repository, Source
 from stdkit.yamlio import Document, decode
+
+if TYPE_CHECKING:
+    from stdkit.rules import PartContext, PartMemo
+
+# An entry of a standard's index: (object id, class name, designation of a reference).
+IndexEntry = tuple[str, str, str | None]
 
 FORMAT = b"stdkit-cache-1"
 _SUFFIXES = (".yaml", ".yml")
@@ -173,6 +187,7 @@ class ValidationCache:
         # findings, whether the entry is to be written).
         self._pending: dict[str, tuple[str, Document, Any, dict[str, Any], bool]] = {}
         self._peers_used: dict[str, list[tuple[str, bytes]]] = {}
+        self._parts_of: dict[str, list[str]] = {}  # standard id -> its part entries' names
         self._new: dict[str, bytes] = {}
         self._used: set[str] = set()
 
@@ -328,12 +343,80 @@ class ValidationCache:
         if kind in schemas:
             found = [_diag_in(d) for d in schemas[kind]]
         else:
+            schema.fast_validator(kind, self)  # compiled in an earlier run, if there was one
             found = check()
             schemas[kind] = [_diag_out(d) for d in found]
             dirty = True
         if dirty:
             self._put(name, (state, schemas))
         return found
+
+    # -- compiled schema validators (see stdkit.schema.fast_validator) -------------------------
+
+    def compiled(self, name: str) -> Any:
+        return self._get(self._name("code", name))
+
+    def store_compiled(self, name: str, value: Any) -> None:
+        self._put(self._name("code", name), value)
+
+    # -- the findings of one part's checks ------------------------------------------------------
+
+    def part_memo(self, standard_id: str, max_bytes: int) -> PartMemo:
+        """What :func:`stdkit.rules.check_standard` asks for the part checks of one standard:
+        their findings about a part, from an earlier run on the same part file (and languages
+        and kind), or worked out and remembered."""
+        names = self._parts_of[standard_id] = []
+
+        def memo(part: PartContext, compute: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
+            file = part.part.origin.file
+            digest = self.hashes.get(file)
+            if digest is None or part.part.origin.doc is None:
+                return compute()
+            name = self._name("part", file, digest, str(max_bytes), repr(part.languages),
+                              repr(part.kind))
+            names.append(name)
+            value = self._get(name)
+            if isinstance(value, list):
+                return [_diag_in(d) for d in value]
+            found = compute()
+            self._put(name, [_diag_out(d) for d in found])
+            return found
+
+        return memo
+
+    def part_entries(self, standard_id: str) -> tuple[list[str], dict[str, bytes]]:
+        """The names of a standard's part entries, and those of them written by this process
+        and not yet on disk (a worker process hands them to its parent)."""
+        names = self._parts_of.get(standard_id, [])
+        return names, {name: self._new[name] for name in names if name in self._new}
+
+    def adopt_parts(self, standard_id: str, names: list[str], new: dict[str, bytes]) -> None:
+        """Take in the part entries a worker process used and wrote for a standard."""
+        self._parts_of[standard_id] = names
+        self._new.update(new)
+        self._used.update(names)
+
+    # -- the index of one standard ----------------------------------------------------------------
+
+    def _index_name(self, repo: Repository, standard_id: str) -> str | None:
+        folder = repo.folders.get(standard_id)
+        own = self.folders.get(folder) if folder is not None else None
+        if own is None or folder is None:
+            return None
+        return self._name("index", self.hashes.get(SETTINGS_FILE, b"-"), standard_id, folder, own)
+
+    def index(self, repo: Repository, standard_id: str) -> list[IndexEntry] | None:
+        """The index of a standard whose folder has not changed since it was stored."""
+        name = self._index_name(repo, standard_id)
+        value = self._get(name) if name else None
+        return value if isinstance(value, list) else None
+
+    def store_index(self, repo: Repository, standard_id: str, index: list[IndexEntry]) -> None:
+        name = self._index_name(repo, standard_id)
+        if name is not None and name not in self._new and not (self.dir / name).exists():
+            self._put(name, index)
+        elif name is not None:
+            self._used.add(name)
 
     # -- level 3: the rule findings of one standard ----------------------------------------------
 
@@ -349,13 +432,20 @@ class ValidationCache:
         """The rule findings of a standard from an earlier run, if nothing they used changed."""
         name = self._rules_name(repo, standard_id)
         value = self._get(name) if name else None
-        if not isinstance(value, tuple) or len(value) != 2:
+        if not isinstance(value, tuple) or len(value) != 3:
             return None
-        used, found = value
+        used, found, parts = value
         if all(self._peer_digest(repo, sid) == digest for sid, digest in used):
             self._peers_used[standard_id] = used
+            self._keep_parts(standard_id, parts)
             return [_diag_in(d) for d in found]
         return None
+
+    def _keep_parts(self, standard_id: str, parts: list[str]) -> None:
+        # A result served from the cache keeps the part entries it was made from: the next
+        # edit of one part file of the standard checks that part only.
+        self._parts_of[standard_id] = parts
+        self._used.update(parts)
 
     def store_rules(
         self, repo: Repository, standard_id: str, found: list[Diagnostic], asked: set[str] | None
@@ -367,7 +457,7 @@ class ValidationCache:
         used = [(sid, self._peer_digest(repo, sid))
                 for sid in sorted(repo.folders if asked is None else asked)]
         self._peers_used[standard_id] = used
-        self._put(name, (used, [_diag_out(d) for d in found]))
+        self._put(name, (used, [_diag_out(d) for d in found], self._parts_of.get(standard_id, [])))
 
     # -- level 4: what a whole-repository run reports about one standard -----------------------
 
@@ -378,11 +468,15 @@ class ValidationCache:
         one standard, from an earlier run, if neither it nor a peer its checks used changed."""
         name = self._rules_name(repo, standard_id)
         value = self._get(f"result{name[5:]}") if name else None
-        if not isinstance(value, tuple) or len(value) != 4:
+        if not isinstance(value, tuple) or len(value) != 5:
             return None
-        used, found, waived, files = value
+        used, found, waived, files, parts = value
         if not all(self._peer_digest(repo, sid) == digest for sid, digest in used):
             return None
+        self._keep_parts(standard_id, parts)
+        index = self._index_name(repo, standard_id)
+        if index is not None:
+            self._used.add(index)
         # What this result was made from stays in the cache (pruning keeps what is used):
         # the next edit of one file of the standard re-reads that file only.
         folder = f"{STANDARDS_DIR}/{repo.folders.get(standard_id, standard_id)}/"
@@ -400,7 +494,8 @@ class ValidationCache:
         used = self._peers_used.get(standard_id)
         if name is None or used is None:
             return
-        self._put(f"result{name[5:]}", (used, [_diag_out(d) for d in found], waived, files))
+        self._put(f"result{name[5:]}", (used, [_diag_out(d) for d in found], waived, files,
+                                         self._parts_of.get(standard_id, [])))
 
     def _peer_digest(self, repo: Repository, standard_id: str) -> bytes:
         folder = repo.folders.get(standard_id)
@@ -447,7 +542,7 @@ class ValidationCache:
             return  # a read-only tree, a full disk: the next run recomputes
 
     def _entries(self) -> Iterator[Path]:
-        for sub in ("report", "doc", "rules", "result"):
+        for sub in ("report", "doc", "code", "part", "index", "rules", "result"):
             folder = self.dir / sub
             if folder.is_dir():  # not another run's temporary files
                 yield from (p for p in folder.iterdir() if p.is_file()

@@ -7,6 +7,7 @@ without being read.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -275,6 +276,21 @@ def _check(repo: Repository, doc: yamlio.Document, kind: str) -> list[Diagnostic
 def _load_standard(
     repo: Repository, source: Source, folder: str, *, check: bool = True
 ) -> Standard | None:
+    # A standard is a tree of new objects without cycles (documents, frozen model objects):
+    # the cyclic garbage collector would only walk the growing heap again and again while it
+    # is built (about half the time of reading a standard from the cache).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_standard(repo, source, folder, check=check)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build_standard(
+    repo: Repository, source: Source, folder: str, *, check: bool = True
+) -> Standard | None:
     name = folder.rpartition("/")[2]
     meta_file = f"{folder}/{META_FILE}"
     if source.escapes(folder):
@@ -443,6 +459,17 @@ class _Builder:
             return Text(values, origin) if values else None
         return None
 
+    def text_of(self, d: dict[str, Any], key: str, o: Origin) -> Text | None:
+        """The text under ``key`` of mapping ``d`` at ``o`` (its origin worked out only when
+        there is one)."""
+        value = d.get(key)
+        return None if value is None else self.text(value, o.child(key))
+
+    def texts_of(self, d: dict[str, Any], key: str, o: Origin) -> tuple[Text, ...]:
+        """The list of texts under ``key`` of mapping ``d`` at ``o``."""
+        value = d.get(key)
+        return self.texts(value, o.child(key)) if isinstance(value, list) else ()
+
     def texts(self, value: Any, origin: Origin) -> tuple[Text, ...]:
         if not isinstance(value, list):
             return ()
@@ -467,18 +494,17 @@ class _Builder:
         return tuple(out)
 
     def clause(self, d: dict[str, Any], o: Origin, *, top: bool = False) -> Clause:
-        t = self.text
         return Clause(
             id=_s(d.get("id")) or "",
             origin=o,
             waive=_waive(d.get("waive")),
             type=_s(d.get("type")) if top else None,
             annex=_s(d.get("annex")),
-            title=t(d.get("title"), o.child("title")),
-            text=t(d.get("text"), o.child("text")),
+            title=self.text_of(d, "title", o),
+            text=self.text_of(d, "text", o),
             provisions=self._list(d, "provisions", o, self.provision),
-            notes=self.texts(d.get("notes"), o.child("notes")),
-            examples=self.texts(d.get("examples"), o.child("examples")),
+            notes=self.texts_of(d, "notes", o),
+            examples=self.texts_of(d, "examples", o),
             clauses=self._list(d, "clauses", o, self.clause),
             under_test=d.get("under_test") is True,
             references=self._list(d, "references", o, self.reference),
@@ -497,7 +523,7 @@ class _Builder:
         ver = d.get("verification")
         return Provision(
             id=d["id"], origin=o, waive=_waive(d.get("waive")), kind=_s(d.get("kind")),
-            text=self.text(d.get("text"), o.child("text")),
+            text=self.text_of(d, "text", o),
             verification=tuple(v for v in ver if isinstance(v, str)) if isinstance(ver, list)
             else (),
             asil=_s(d.get("asil")),
@@ -506,21 +532,21 @@ class _Builder:
     def reference(self, d: dict[str, Any], o: Origin) -> Reference:
         return Reference(
             id=d["id"], origin=o, waive=_waive(d.get("waive")),
-            designation=_s(d.get("designation")), title=self.text(d.get("title"), o.child("title")),
+            designation=_s(d.get("designation")), title=self.text_of(d, "title", o),
         )
 
     def term(self, d: dict[str, Any], o: Origin) -> Term:
         return Term(
             id=d["id"], origin=o, waive=_waive(d.get("waive")),
-            term=self.text(d.get("term"), o.child("term")),
-            definition=self.text(d.get("definition"), o.child("definition")),
+            term=self.text_of(d, "term", o),
+            definition=self.text_of(d, "definition", o),
             abbreviation=_s(d.get("abbreviation")), source=_s(d.get("source")),
-            notes=self.texts(d.get("notes"), o.child("notes")),
+            notes=self.texts_of(d, "notes", o),
         )
 
     def node(self, d: dict[str, Any], o: Origin) -> Node:
         return Node(id=d["id"], origin=o, waive=_waive(d.get("waive")),
-                    name=self.text(d.get("name"), o.child("name")))
+                    name=self.text_of(d, "name", o))
 
     def value_table(self, d: dict[str, Any], o: Origin) -> ValueTable:
         entries = d.get("entries")
@@ -534,7 +560,7 @@ class _Builder:
         )
 
     def unit(self, d: dict[str, Any], o: Origin) -> Unit:
-        return Unit(id=d["id"], name=self.text(d.get("name"), o.child("name")),
+        return Unit(id=d["id"], name=self.text_of(d, "name", o),
                     quantity=_s(d.get("quantity")), origin=o)
 
     def message(self, d: dict[str, Any], o: Origin) -> Message:
@@ -556,7 +582,7 @@ class _Builder:
         signed = d.get("signed")
         return Signal(
             id=d["id"], origin=o, waive=_waive(d.get("waive")), name=_s(d.get("name")),
-            description=self.text(d.get("description"), o.child("description")),
+            description=self.text_of(d, "description", o),
             start_bit=_i(d.get("start_bit")), length=_i(d.get("length")),
             byte_order=_s(d.get("byte_order")),
             signed=signed if isinstance(signed, bool) else None,
@@ -569,18 +595,18 @@ class _Builder:
     def environment(self, d: dict[str, Any], o: Origin) -> Environment:
         return Environment(id=d["id"], origin=o, waive=_waive(d.get("waive")),
                            type=_s(d.get("type")),
-                           description=self.text(d.get("description"), o.child("description")))
+                           description=self.text_of(d, "description", o))
 
     def case(self, d: dict[str, Any], o: Origin) -> Case:
         steps = d.get("steps")
         return Case(
             id=d["id"], origin=o, waive=_waive(d.get("waive")),
-            title=self.text(d.get("title"), o.child("title")),
-            objective=self.text(d.get("objective"), o.child("objective")),
+            title=self.text_of(d, "title", o),
+            objective=self.text_of(d, "objective", o),
             verifies=_strings(d.get("verifies"), o, "verifies"),
             method=_s(d.get("method")), level=_s(d.get("level")),
             environment=_s(d.get("environment")), asil=_s(d.get("asil")),
-            preconditions=self.texts(d.get("preconditions"), o.child("preconditions")),
+            preconditions=self.texts_of(d, "preconditions", o),
             steps=tuple(
                 Step(self.text(s.get("action"), o.child("steps", i, "action")),
                      self.text(s.get("expected"), o.child("steps", i, "expected")),
@@ -588,26 +614,26 @@ class _Builder:
                 for i, s in enumerate(steps if isinstance(steps, list) else ())
                 if isinstance(s, dict)
             ),
-            pass_criteria=self.texts(d.get("pass_criteria"), o.child("pass_criteria")),
+            pass_criteria=self.texts_of(d, "pass_criteria", o),
         )
 
     def evidence_type(self, d: dict[str, Any], o: Origin) -> EvidenceType:
         return EvidenceType(id=d["id"], origin=o, waive=_waive(d.get("waive")),
-                            name=self.text(d.get("name"), o.child("name")),
-                            description=self.text(d.get("description"), o.child("description")))
+                            name=self.text_of(d, "name", o),
+                            description=self.text_of(d, "description", o))
 
     def criterion(self, d: dict[str, Any], o: Origin) -> Criterion:
         mandatory = d.get("mandatory")
         return Criterion(id=d["id"], origin=o, waive=_waive(d.get("waive")),
-                         text=self.text(d.get("text"), o.child("text")),
+                         text=self.text_of(d, "text", o),
                          mandatory=mandatory if isinstance(mandatory, bool) else None,
                          evidence=_strings(d.get("evidence"), o, "evidence"))
 
     def level(self, d: dict[str, Any], o: Origin) -> Level:
         return Level(
             id=d["id"], origin=o, waive=_waive(d.get("waive")), level=_i(d.get("level")),
-            name=self.text(d.get("name"), o.child("name")),
-            description=self.text(d.get("description"), o.child("description")),
-            environment=self.text(d.get("environment"), o.child("environment")),
+            name=self.text_of(d, "name", o),
+            description=self.text_of(d, "description", o),
+            environment=self.text_of(d, "environment", o),
             criteria=self._list(d, "criteria", o, self.criterion),
         )

@@ -71,6 +71,11 @@ class Text:
         for lang, value in self.values.items():
             yield lang, value, (self.origin if self.plain else self.origin.child(lang))
 
+    def origin_of(self, lang: str) -> Origin:
+        """The origin of the string in ``lang`` (as :meth:`items` gives it; working out a
+        position costs a little, so a check that rarely reports asks only when it does)."""
+        return self.origin if self.plain else self.origin.child(lang)
+
 
 Waivers = Mapping[str, Any]
 
@@ -364,16 +369,23 @@ class Standard:
 
     def objects(self) -> Iterator[tuple[Obj, Obj | None]]:
         """Every object with an id, depth first in document order, with its parent."""
-        stack: list[tuple[Obj, Obj | None]] = [(p, None) for p in reversed(self.parts)]
-        while stack:
-            obj, parent = stack.pop()
-            yield obj, parent
-            stack.extend((c, obj) for c in reversed(list(obj.children())))
+        for part in self.parts:
+            yield from descendants(part)
 
     def units(self) -> Iterator[Unit]:
         for obj, _ in self.objects():
             if isinstance(obj, Clause):
                 yield from obj.units
+
+
+def descendants(root: Obj) -> Iterator[tuple[Obj, Obj | None]]:
+    """``root`` and every object below it, depth first in document order, with its parent
+    (None for ``root``)."""
+    stack: list[tuple[Obj, Obj | None]] = [(root, None)]
+    while stack:
+        obj, parent = stack.pop()
+        yield obj, parent
+        stack.extend((c, obj) for c in reversed(list(obj.children())))
 
 
 def numbering(standard: Standard) -> dict[str, str]:

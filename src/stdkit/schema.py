@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import difflib
 import json
+import marshal
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.errors import StdkitError
@@ -120,21 +121,54 @@ def _bundled(uri: str) -> dict[str, Any]:
     raise StdkitError(f"the schema {uri!r} is not one of stdkit's own; it is never fetched")
 
 
-@cache
-def fast_validator(name: str) -> Callable[[Any], bool]:
-    """A yes-or-no check of a document against schema ``name`` (fastjsonschema, compiled once).
+class CodeStore(Protocol):
+    """Keeps compiled validators between runs (the validation cache, whose entries are signed
+    and keyed by stdkit's code and the versions of Python and fastjsonschema)."""
+
+    def compiled(self, name: str) -> Any: ...
+
+    def store_compiled(self, name: str, value: Any) -> None: ...
+
+
+_FAST: dict[str, Callable[[Any], bool]] = {}
+
+
+def fast_validator(name: str, store: CodeStore | None = None) -> Callable[[Any], bool]:
+    """A yes-or-no check of a document against schema ``name`` (fastjsonschema, compiled once
+    per process, or taken compiled from ``store``: compiling the part schema takes longer than
+    checking a few files with it).
 
     ``True`` means valid. Without fastjsonschema installed it always says "look closer", so the
     full validator decides.
     """
+    found = _FAST.get(name)
+    if found is None:
+        found = _FAST[name] = _fast_validator(name, store)
+    return found
+
+
+def _fast_validator(name: str, store: CodeStore | None) -> Callable[[Any], bool]:
     try:
         import fastjsonschema
     except ImportError:  # pragma: no cover - an installation without the dependency
         return lambda data: False
-    # Every scheme is resolved by _bundled: fastjsonschema would otherwise open URLs itself.
-    handlers = dict.fromkeys(("http", "https", "file", "ftp", ""), _bundled)
-    compiled = fastjsonschema.compile(_contents(name), handlers=handlers, use_default=False,
-                                      use_formats=False)
+    kept = store.compiled(f"fastjsonschema-{name}") if store is not None else None
+    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], str):
+        entry, code = kept[0], marshal.loads(kept[1])
+    else:
+        # Every scheme is resolved by _bundled: fastjsonschema would otherwise open URLs
+        # itself. The code is what fastjsonschema.compile() runs, as source.
+        handlers = dict.fromkeys(("http", "https", "file", "ftp", ""), _bundled)
+        source = fastjsonschema.compile_to_code(_contents(name), handlers=handlers,
+                                                use_default=False, use_formats=False)
+        code = compile(source, f"<fastjsonschema {name}>", "exec")
+        # The validator of the schema itself is the first function the code defines.
+        entry = next(m.group(1) for m in re.finditer(r"^def (validate_\w+)\(", source, re.M))
+        if store is not None:
+            store.store_compiled(f"fastjsonschema-{name}", (entry, marshal.dumps(code)))
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # stdkit's own schemas, compiled here or signed
+    compiled = namespace[entry]
     failure = fastjsonschema.JsonSchemaException
 
     def check(data: Any) -> bool:

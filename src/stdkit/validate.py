@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from stdkit.diagnostics import Diagnostic, Severity, Summary, sort_diagnostics
 from stdkit.errors import UsageError
@@ -19,12 +19,29 @@ from stdkit.loader import (
     Settings,
     load_repository,
 )
-from stdkit.model import Origin, Standard
+from stdkit.model import (
+    Case,
+    Clause,
+    Criterion,
+    Environment,
+    EvidenceType,
+    Level,
+    Message,
+    Node,
+    Obj,
+    Origin,
+    Provision,
+    Reference,
+    Signal,
+    Standard,
+    Term,
+    ValueTable,
+)
 from stdkit.rules import Context, catalogue, check_standard
 from stdkit.rules.drafting import stage_gate
 
 if TYPE_CHECKING:
-    from stdkit.cache import ValidationCache
+    from stdkit.cache import IndexEntry, ValidationCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +182,13 @@ def _validate_lazily(root: Path, cache: ValidationCache) -> Report | None:
         if hit is not None:
             parts[name] = hit
     todo = [name for name in names if name not in parts]
-    if todo:
-        parts.update(_check_standards(root, cache, names, todo))
+    # Standards whose folder changed go first. Once they are checked, the cache holds their
+    # index, and the standards checked again only because they refer to one of them answer
+    # those lookups from it, without reading it again.
+    changed = [name for name in todo if cache.index(repo, name) is None]
+    for batch in (changed, [name for name in todo if name not in changed]):
+        if batch:
+            parts.update(_check_standards(root, cache, names, batch))
     repo.standards = _LazyStandards(repo, names)
     rest = validate_repository(repo, set())  # the settings' own findings
     found = [d for mine, _w, _f in parts.values() for d in mine] + rest.diagnostics
@@ -238,9 +260,11 @@ def _check_chunk(
     repo.folders = {name: name for name in names}
     out: dict[str, tuple[list[Diagnostic], int, int]] = {}
     # Models and findings are trees with few cycles: collecting less often saves time (and
-    # the standards forgotten below are freed by reference counting anyway).
+    # the standards forgotten below are freed by reference counting anyway). Each standard read
+    # is frozen (see _LazyStandards), so that the collections there are do not walk it again.
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
+    standards.freeze = True
     try:
         for name in chunk:
             one = validate_repository(repo, {name})
@@ -251,6 +275,8 @@ def _check_chunk(
             cache.flush()
     finally:
         gc.set_threshold(*thresholds)
+        if standards.froze:
+            gc.unfreeze()
     return out
 
 
@@ -303,6 +329,10 @@ class _LazyStandards(dict[str, Standard]):
         super().__init__(dict.fromkeys(names, _UNREAD))
         self._repo = repo
         self._recent: dict[str, None] = {}  # read standards, least recently used first
+        # Whether to move each standard read (a tree without cycles, freed by reference
+        # counting) out of the garbage collector's sight (gc.freeze), and whether it did.
+        self.freeze = False
+        self.froze = False
 
     def forget(self, *, keep: int) -> None:
         """Drop all but the ``keep`` most recently used standards (and what was read for them)."""
@@ -317,6 +347,10 @@ class _LazyStandards(dict[str, Standard]):
                               if not f.startswith(prefixes)}
             repo.diagnostics = [d for d in repo.diagnostics if not d.file.startswith(prefixes)]
 
+    def read(self, key: str) -> bool:
+        """Whether the standard ``key`` is in memory (read, and not forgotten since)."""
+        return super().get(key, _UNREAD) is not _UNREAD
+
     def __getitem__(self, key: str) -> Standard:
         value = super().__getitem__(key)
         if key in self._recent:
@@ -329,6 +363,11 @@ class _LazyStandards(dict[str, Standard]):
             if loaded is None or loaded.id != key:  # pragma: no cover - checked beforehand
                 raise RuntimeError(f"standards/{key} changed while it was being validated")
             super().__setitem__(key, loaded)
+            if self.freeze:
+                import gc
+
+                gc.freeze()
+                self.froze = True
             return loaded
         return value
 
@@ -346,17 +385,37 @@ class _LazyStandards(dict[str, Standard]):
 
 
 class _Peers(dict[str, Context]):
-    """The check contexts of a repository's standards, each made when first asked for."""
+    """The check contexts of a repository's standards, each made when first asked for.
 
-    def __init__(self, repo: Repository) -> None:
+    A standard that is not being checked and has not been read is not read to answer the
+    lookups of another's checks when the cache holds its index (see :func:`_indexed`).
+    """
+
+    def __init__(self, repo: Repository, checked: set[str] | None = None) -> None:
         super().__init__()
         self._repo = repo
+        self._checked = checked
 
     def __getitem__(self, key: str) -> Context:
         if dict.__contains__(self, key):
             return dict.__getitem__(self, key)
-        standard = self._repo.standards[key]  # KeyError for an unknown standard
-        ctx = Context.of(self._repo, standard, self)
+        repo = self._repo
+        cache = repo.cache if _is_validation_cache(repo.cache) else None
+        standards = repo.standards
+        ctx: Context | None = None
+        if (cache is not None and self._checked is not None and key not in self._checked
+                and isinstance(standards, _LazyStandards) and not standards.read(key)):
+            index = cache.index(repo, key)
+            if index is not None:
+                ctx = _indexed(repo, key, index, self)
+        if ctx is None:
+            standard = standards[key]  # KeyError for an unknown standard
+            ctx = Context.of(repo, standard, self)
+            if cache is not None:
+                cache.store_index(repo, key, [
+                    (obj_id, type(obj).__name__,
+                     obj.designation if isinstance(obj, Reference) else None)
+                    for obj_id, obj in ctx.index.items()])
         dict.__setitem__(self, key, ctx)
         return ctx
 
@@ -382,14 +441,47 @@ class _Peers(dict[str, Context]):
         return [(key, self[key]) for key in self]
 
 
+_OBJECT_CLASSES: dict[str, type[Obj]] = {
+    cls.__name__: cls for cls in (
+        Clause, Provision, Term, Reference, Node, ValueTable, Signal, Message, Environment, Case,
+        EvidenceType, Criterion, Level)}
+
+
+def _indexed(
+    repo: Repository, standard_id: str, index: list[IndexEntry], peers: dict[str, Context]
+) -> Context | None:
+    """The context of a standard made from its index, for the lookups of other standards'
+    checks: each object is a bare one of the right class (and, for a reference, designation),
+    all that a lookup into another standard reads (None if the index names an unknown class).
+    """
+    folder = repo.folders.get(standard_id, standard_id)
+    origin = Origin(f"{STANDARDS_DIR}/{folder}/standard.yaml")
+    objects: dict[str, Obj] = {}
+    for obj_id, kind, designation in index:
+        cls = _OBJECT_CLASSES.get(kind)
+        if cls is None:
+            return None
+        objects[obj_id] = (Reference(obj_id, origin, designation=designation)
+                           if cls is Reference else cls(obj_id, origin))
+    standard = Standard(id=standard_id, folder=folder, origin=origin)
+    return Context(repo, standard, peers, index=objects)
+
+
+def _is_validation_cache(cache: object) -> TypeGuard[ValidationCache]:
+    from stdkit.cache import ValidationCache
+
+    return isinstance(cache, ValidationCache)
+
+
 def validate_repository(
     repo: Repository, only: Iterable[str] | None = None, *, files: set[str] | None = None
 ) -> Report:
     """Validate a loaded repository; ``only`` narrows to standards, ``files`` to files."""
     selected = set(only) if only is not None else None
     # Contexts are made as checks ask for them: a repository read lazily (see validate_paths)
-    # reads a standard only when it is checked or a checked one refers to it.
-    peers = _Peers(repo)
+    # reads a standard only when it is checked or a checked one refers to it (and then, where
+    # the cache holds the other's index, not even that).
+    peers = _Peers(repo, selected)
     chosen = [peers[sid] for sid in repo.standards if selected is None or sid in selected]
     found: list[Diagnostic] = list(repo.diagnostics)
     for findings in _checked(repo, chosen):
@@ -507,37 +599,49 @@ def _jobs() -> int:
     return min(os.cpu_count() or 1, 4) if sys.platform == "linux" else 1
 
 
-def _check_one(index: int) -> tuple[list[Diagnostic], set[str] | None]:
-    """The findings of one standard and the peers its checks asked for (None: all of them)."""
+# What checking one standard gives: its findings, the peers its checks asked for (None: all of
+# them), and the part entries of the cache it used and wrote (see ValidationCache.part_entries).
+_Checked = tuple[list[Diagnostic], set[str] | None, tuple[list[str], dict[str, bytes]] | None]
+
+
+def _check_one(index: int) -> _Checked:
+    """Check one standard of ``_WORK`` (in this process or a worker)."""
     from stdkit.cache import Recording
 
     ctx = _WORK[index]
     seen = Recording(ctx.peers)
     found = list(check_standard(replace(ctx, peers=seen)))
-    return found, None if seen.everything else seen.asked
+    cache = ctx.repo.cache
+    parts = cache.part_entries(ctx.standard.id) if _is_validation_cache(cache) else None
+    return found, None if seen.everything else seen.asked, parts
 
 
 def _checked(repo: Repository, chosen: list[Context]) -> list[list[Diagnostic]]:
     """The rule findings of each chosen standard: from the cache, or checked (in parallel)."""
-    from stdkit.cache import ValidationCache
-
-    cache = repo.cache if isinstance(repo.cache, ValidationCache) else None
+    cache = repo.cache if _is_validation_cache(repo.cache) else None
     out: list[list[Diagnostic] | None] = [
         cache.rules(repo, ctx.standard.id) if cache is not None else None for ctx in chosen]
     todo = [i for i, found in enumerate(out) if found is None]
+    if cache is not None:
+        for i in todo:
+            ctx = chosen[i]
+            ctx.memo = cache.part_memo(ctx.standard.id, repo.settings.max_file_bytes)
     _WORK[:] = [chosen[i] for i in todo]
     try:
         results = _run(_WORK)
     finally:
         _WORK.clear()
-    for i, (found, asked) in zip(todo, results, strict=True):
+    for i, (found, asked, parts) in zip(todo, results, strict=True):
         out[i] = found
         if cache is not None:
-            cache.store_rules(repo, chosen[i].standard.id, found, asked)
+            sid = chosen[i].standard.id
+            if parts is not None:
+                cache.adopt_parts(sid, *parts)
+            cache.store_rules(repo, sid, found, asked)
     return [found or [] for found in out]
 
 
-def _run(work: list[Context]) -> list[tuple[list[Diagnostic], set[str] | None]]:
+def _run(work: list[Context]) -> list[_Checked]:
     size = sum(1 for ctx in work for _ in ctx.standard.objects())
     jobs = min(_jobs(), len(work))
     if jobs < 2 or size < PARALLEL_OBJECTS:

@@ -2,6 +2,13 @@
 
 The catalogue of codes (severity, scope, one line of why) is data, in ``data/rules.yaml``;
 a check yields findings by code and the catalogue supplies the default severity.
+
+Two kinds of check. A *standard* check (``CHECKS`` of each module) sees the whole standard and,
+through its :class:`Context`, the other standards. A *part* check (``PART_CHECKS``) sees one
+part, the top-level clause of one part file, with nothing of the standard but its languages and
+kind (:class:`PartContext`): its findings depend on that file and those two values only, so the
+validation cache can keep them by the file's content (most of the checking, the verbal forms
+of every text, is done by part checks).
 """
 
 from __future__ import annotations
@@ -9,13 +16,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 
 from stdkit import yamlio
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.loader import Repository
-from stdkit.model import Obj, Origin, Standard
+from stdkit.model import Clause, Obj, Origin, Standard
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,39 @@ def catalogue() -> dict[str, Rule]:
     return rules
 
 
+def _finding(
+    code: str, message: str, where: Origin, obj: str | None, at: tuple[int, int] | None,
+    hint: str | None,
+) -> Diagnostic:
+    line, col = at if at else (where.line, where.column)
+    return Diagnostic(code, catalogue()[code].severity, message, where.file, line, col, obj, hint)
+
+
+@dataclass(frozen=True, slots=True)
+class PartContext:
+    """What a part check sees: one part and the standard's languages and kind, nothing else.
+
+    A part check's findings are a function of these (and of stdkit's code): the validation
+    cache keys them by the part file's path and content, the languages and the kind.
+    """
+
+    part: Clause
+    languages: tuple[str, ...]
+    kind: str | None
+
+    def find(
+        self, code: str, message: str, where: Origin, obj: str | None = None, *,
+        at: tuple[int, int] | None = None, hint: str | None = None,
+    ) -> Diagnostic:
+        """A finding of rule ``code`` at ``where`` (or at ``at`` in the same file)."""
+        return _finding(code, message, where, obj, at, hint)
+
+
+# The findings of one part's checks, given the part's context and how to work them out; the
+# validation cache supplies one that remembers them by the part file's content.
+PartMemo = Callable[[PartContext, Callable[[], list[Diagnostic]]], list[Diagnostic]]
+
+
 @dataclass(slots=True)
 class Context:
     """What a check sees: the repository, the standard, and an index of its objects by id."""
@@ -50,6 +90,10 @@ class Context:
     duplicates: list[tuple[Obj, Obj]] = field(default_factory=list)
     complete: bool = True
     echoes: set[int] = field(default_factory=set)
+    memo: PartMemo | None = None
+    # Every object of the standard with its parent, as Standard.objects() gives them: walked
+    # once here for all the checks.
+    objects: list[tuple[Obj, Obj | None]] = field(default_factory=list)
 
     @classmethod
     def of(cls, repo: Repository, standard: Standard, peers: dict[str, Context]) -> Context:
@@ -63,7 +107,8 @@ class Context:
         ) and len(standard.parts) == len(
             {pid for pid, _ in standard.part_ids}
         )
-        for obj, _parent in standard.objects():
+        ctx.objects = list(standard.objects())
+        for obj, _parent in ctx.objects:
             if not obj.id:
                 continue
             first = ctx.index.get(obj.id)
@@ -82,9 +127,7 @@ class Context:
         ``missing`` marks "names nothing" findings, held back while a file of the standard is
         unreadable (the target may well be in that file).
         """
-        line, col = at if at else (where.line, where.column)
-        found = Diagnostic(code, catalogue()[code].severity, message, where.file, line, col, obj,
-                           hint)
+        found = _finding(code, message, where, obj, at, hint)
         if missing:
             self.echoes.add(id(found))
         return found
@@ -114,19 +157,40 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 Check = Callable[[Context], Iterator[Diagnostic]]
+PartCheck = Callable[[PartContext], Iterator[Diagnostic]]
 
 
 def checks() -> list[Check]:
-    """Every semantic check, in a fixed order."""
+    """Every standard check, in a fixed order."""
     from stdkit.rules import drafting, interface, maturity, structure, verification
 
     return [*structure.CHECKS, *interface.CHECKS, *verification.CHECKS, *maturity.CHECKS,
             *drafting.CHECKS]
 
 
+def part_checks() -> list[PartCheck]:
+    """Every part check, in a fixed order."""
+    from stdkit.rules import drafting, interface, structure
+
+    return [*structure.PART_CHECKS, *interface.PART_CHECKS, *drafting.PART_CHECKS]
+
+
+def check_part(part: PartContext) -> list[Diagnostic]:
+    """Every part check's findings about one part."""
+    return [found for check in part_checks() for found in check(part)]
+
+
 def check_standard(ctx: Context) -> Iterator[Diagnostic]:
-    """Every semantic finding about one standard."""
+    """Every semantic finding about one standard: its standard checks, then its part checks
+    part by part (through ``ctx.memo`` when there is one)."""
     for check in checks():
         for found in check(ctx):
             if ctx.complete or id(found) not in ctx.echoes:
                 yield found
+    std = ctx.standard
+    for part in std.parts:
+        pctx = PartContext(part, std.languages, std.kind)
+        if ctx.memo is None:
+            yield from check_part(pctx)
+        else:
+            yield from ctx.memo(pctx, partial(check_part, pctx))

@@ -1,6 +1,7 @@
 """Drafting rules of GB/T 1.1-2020 and ISO/IEC Directives Part 2, in Chinese and English.
 
-Five families of small generators over one standard:
+Five families of small generators over one standard (VF and TRM002/TRM003 over one part at a
+time: see :mod:`stdkit.rules`):
 
 * VF — verbal forms: a provision says 应/shall, 宜/should, 可/may (or, for a statement, 能/can) as
   its kind demands and no form of another kind; informative text (foreword, introduction, scope,
@@ -55,10 +56,11 @@ from stdkit.model import (
     Standard,
     Term,
     Text,
+    descendants,
     numbering,
     role_target,
 )
-from stdkit.rules import Context, catalogue
+from stdkit.rules import Context, PartContext, catalogue
 from stdkit.stages import stages
 
 KINDS = ("requirement", "recommendation", "permission", "statement")
@@ -348,9 +350,9 @@ def _place(clause: Clause) -> str:
     return f"the text of {'annex' if clause.type == 'annex' else 'clause'} {clause.id!r}"
 
 
-def verbal_forms(ctx: Context) -> Iterator[Diagnostic]:
+def verbal_forms(ctx: PartContext) -> Iterator[Diagnostic]:
     """Provisions in the form of their kind (VF001–VF003, VF005); none outside (VF004)."""
-    for obj, _parent in ctx.standard.objects():
+    for obj, _parent in descendants(ctx.part):
         if isinstance(obj, Provision):
             yield from _provision(ctx, obj)
         elif isinstance(obj, Clause):
@@ -367,7 +369,7 @@ def verbal_forms(ctx: Context) -> Iterator[Diagnostic]:
                 yield from _informative(ctx, obj, note, "a note to entry")
 
 
-def _informative(ctx: Context, obj: Obj, text: Text, where: str) -> Iterator[Diagnostic]:
+def _informative(ctx: PartContext, obj: Obj, text: Text, where: str) -> Iterator[Diagnostic]:
     """Provision words in a text that carries no provisions."""
     for lang, value, origin in text.items():
         for hit in scan(lang, value, origin):
@@ -386,7 +388,7 @@ def _informative(ctx: Context, obj: Obj, text: Text, where: str) -> Iterator[Dia
                     " (a possibility or capability is written '能' / 'can')")
 
 
-def _provision(ctx: Context, p: Provision) -> Iterator[Diagnostic]:
+def _provision(ctx: PartContext, p: Provision) -> Iterator[Diagnostic]:
     """The verbal forms of one provision, in each of its languages."""
     if p.text is None or p.kind not in KINDS:
         return
@@ -684,7 +686,7 @@ def _usage(ctx: Context) -> _Usage:
     pending = {term.id for term in terms}
     for part, owner, text in _walk(std):
         own_term = owner.id if isinstance(owner, Term) else None
-        for lang, value, origin in text.items():
+        for lang, value in text.values.items():
             if pending:
                 found = designations.used(lang, value) - {own_term or ""}
                 usage.terms |= found
@@ -702,7 +704,7 @@ def _usage(ctx: Context) -> _Usage:
                             _script(lang, value) == "en"
                             and before.search(value, max(0, m.start() - 60), m.start())):
                         usage.located.append((target, text, owner.id if owner else std.id,
-                                              _where(origin, m.start())))
+                                              _where(text.origin_of(lang), m.start())))
                 elif role == "ref":
                     std_id, _, obj_id = target.rpartition(":")
                     annex = top.get(obj_id) if std_id in ("", std.id) else None
@@ -764,7 +766,7 @@ def _annexes(ctx: Context, found: _Usage) -> Iterator[Diagnostic]:
 
 
 def _unused(ctx: Context, found: _Usage) -> Iterator[Diagnostic]:
-    for obj, _parent in ctx.standard.objects():
+    for obj, _parent in ctx.objects:
         if isinstance(obj, Term) and obj.id not in found.terms:
             name = obj.term.first() if obj.term else obj.id
             yield ctx.find(
@@ -779,9 +781,9 @@ _ARTICLE = re.compile(r"(?:a|an|the)\s", re.IGNORECASE)
 _FULL_STOP = re.compile(r"(?<!\betc)(?<!\.)\.$")
 
 
-def definitions(ctx: Context) -> Iterator[Diagnostic]:
+def definitions(ctx: PartContext) -> Iterator[Diagnostic]:
     """English definitions are phrases: no article first, no full stop last (TRM002, TRM003)."""
-    for obj, _parent in ctx.standard.objects():
+    for obj, _parent in descendants(ctx.part):
         if not isinstance(obj, Term) or obj.definition is None:
             continue
         for lang, value, origin in obj.definition.items():
@@ -863,4 +865,5 @@ def stage_gate(standards: Iterable[Standard], found: Sequence[Diagnostic]) -> li
     return out
 
 
-CHECKS = (verbal_forms, elements, subdivision, usage, definitions, stage_fields)
+CHECKS = (elements, subdivision, usage, stage_fields)
+PART_CHECKS = (verbal_forms, definitions)

@@ -8,8 +8,8 @@ from importlib import resources
 
 from stdkit import yamlio
 from stdkit.diagnostics import Diagnostic
-from stdkit.model import Message, Node, Signal, ValueTable
-from stdkit.rules import Context, did_you_mean
+from stdkit.model import Clause, Message, Node, Signal, ValueTable, descendants
+from stdkit.rules import Context, PartContext, did_you_mean
 
 EPSILON = 1e-9
 
@@ -60,8 +60,9 @@ def _fmt(x: float) -> str:
 def signals(ctx: Context) -> Iterator[Diagnostic]:
     if ctx.standard.kind != "interface":
         return
-    units = set(unit_catalogue()) | {u.id for u in ctx.standard.units()}
-    for obj, parent in ctx.standard.objects():
+    units = set(unit_catalogue()) | {u.id for obj, _ in ctx.objects if isinstance(obj, Clause)
+                                     for u in obj.units}
+    for obj, parent in ctx.objects:
         if not isinstance(obj, Signal) or not isinstance(parent, Message):
             continue
         yield from _signal(ctx, obj, parent, units)
@@ -150,7 +151,7 @@ def messages(ctx: Context) -> Iterator[Diagnostic]:
         return
     can_ids: dict[int, Message] = {}
     names: dict[str, Message] = {}
-    for obj, _ in ctx.standard.objects():
+    for obj, _ in ctx.objects:
         if not isinstance(obj, Message):
             continue
         m, o = obj, obj.origin
@@ -225,10 +226,11 @@ def _layout(ctx: Context, m: Message) -> Iterator[Diagnostic]:
                            hint="move one of them; see the message layout")
 
 
-def value_tables(ctx: Context) -> Iterator[Diagnostic]:
-    if ctx.standard.kind != "interface":
+def value_tables(ctx: PartContext) -> Iterator[Diagnostic]:
+    """Values that appear twice in a value table (IF008), in one part."""
+    if ctx.kind != "interface":
         return
-    for obj, _ in ctx.standard.objects():
+    for obj, _ in descendants(ctx.part):
         if not isinstance(obj, ValueTable):
             continue
         seen: dict[int, str | None] = {}
@@ -243,4 +245,5 @@ def value_tables(ctx: Context) -> Iterator[Diagnostic]:
                 seen[entry.value] = entry.name
 
 
-CHECKS = (signals, messages, value_tables)
+CHECKS = (signals, messages)
+PART_CHECKS = (value_tables,)

@@ -12,7 +12,7 @@ from stdkit.rules import Context, did_you_mean
 def levels(ctx: Context) -> Iterator[Diagnostic]:
     if ctx.standard.kind != "maturity":
         return
-    found = [obj for obj, _ in ctx.standard.objects() if isinstance(obj, Level)]
+    found = [obj for obj, _ in ctx.objects if isinstance(obj, Level)]
     by_number: dict[int, Level] = {}
     evidence = [k for k, v in ctx.index.items() if isinstance(v, EvidenceType)]
     for level in found:

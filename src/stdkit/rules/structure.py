@@ -14,9 +14,10 @@ from stdkit.model import (
     Reference,
     Term,
     Text,
+    descendants,
     role_target,
 )
-from stdkit.rules import Context, did_you_mean
+from stdkit.rules import Context, PartContext, did_you_mean
 
 # GB/T 1.1-2020 order of elements; a technical clause may repeat.
 ORDER = {
@@ -94,11 +95,12 @@ def _index(std: object, part_id: str) -> int:
     return 0
 
 
-def kind_content(ctx: Context) -> Iterator[Diagnostic]:
-    kind = ctx.standard.kind
+def kind_content(ctx: PartContext) -> Iterator[Diagnostic]:
+    """Content of another kind of standard (STD008), in one part."""
+    kind = ctx.kind
     if kind is None:
         return
-    for obj, _ in ctx.standard.objects():
+    for obj, _ in descendants(ctx.part):
         if not isinstance(obj, Clause):
             continue
         for key, owner in KIND_CONTENT.items():
@@ -127,11 +129,22 @@ def unique_ids(ctx: Context) -> Iterator[Diagnostic]:
             first.origin, first.id, at=first.origin.at("id"), hint="give one of them another id")
 
 
+def _part_texts(part: Clause) -> Iterator[tuple[str | None, str, Text]]:
+    """(object id, field name, text) for every text of one part, in document order."""
+    for obj, _ in descendants(part):
+        for name, text in obj.texts():
+            yield obj.id, name, text
+        if isinstance(obj, Clause):
+            for unit in obj.units:
+                if unit.name:
+                    yield obj.id, "units", unit.name
+
+
 def _all_texts(ctx: Context) -> Iterator[tuple[str | None, str, Text]]:
     std = ctx.standard
     for name, text in std.texts():
         yield std.id, name, text
-    for obj, _ in std.objects():
+    for obj, _ in ctx.objects:
         for name, text in obj.texts():
             yield obj.id, name, text
         if isinstance(obj, Clause):
@@ -141,9 +154,22 @@ def _all_texts(ctx: Context) -> Iterator[tuple[str | None, str, Text]]:
 
 
 def languages(ctx: Context) -> Iterator[Diagnostic]:
-    declared = ctx.standard.languages
+    """The languages of the texts of standard.yaml (LANG001, LANG002)."""
+    std = ctx.standard
+    yield from _languages(ctx, std.languages, ((std.id, n, t) for n, t in std.texts()))
+
+
+def part_languages(ctx: PartContext) -> Iterator[Diagnostic]:
+    """The languages of the texts of one part (LANG001, LANG002)."""
+    yield from _languages(ctx, ctx.languages, _part_texts(ctx.part))
+
+
+def _languages(
+    ctx: Context | PartContext, declared: tuple[str, ...],
+    texts: Iterator[tuple[str | None, str, Text]],
+) -> Iterator[Diagnostic]:
     multi = len(declared) > 1
-    for obj_id, name, text in _all_texts(ctx):
+    for obj_id, name, text in texts:
         if "" in text.values and multi:
             yield ctx.find(
                 "LANG001",
@@ -175,7 +201,7 @@ _ROLE_WORDS = {"term": "a term", "cite": "a normative reference or bibliography 
 def references(ctx: Context) -> Iterator[Diagnostic]:
     # As model.roles(), but a role's line and column are worked out only when it is reported.
     for obj_id, _name, text in _all_texts(ctx):
-        for _lang, value, origin in text.items():
+        for lang, value in text.values.items():
             if ":" not in value:
                 continue
             for match in ROLE.finditer(value):
@@ -184,6 +210,7 @@ def references(ctx: Context) -> Iterator[Diagnostic]:
                 kinds = _ROLE_KINDS.get(role)
                 if obj is not None and (not kinds or isinstance(obj, kinds)):
                     continue  # resolves to the right kind: _resolve() would report nothing
+                origin = text.origin_of(lang)
                 doc = origin.doc
                 at = (doc.text_line(origin.path, match.start()) if doc is not None
                       else (origin.line, origin.column))
@@ -215,6 +242,7 @@ def _resolve(
                        hint="use :ref: for clauses, provisions and other objects")
 
 
-CHECKS = (skeleton, kind_content, unique_ids, languages, references)
+CHECKS = (skeleton, unique_ids, languages, references)
+PART_CHECKS = (kind_content, part_languages)
 
 __all__ = ["CHECKS", "Case", "Obj", "Provision"]

@@ -30,7 +30,7 @@ def cases(ctx: Context) -> Iterator[Diagnostic]:
         return
     verified: set[str] = set()
     provisions = [k for k, v in ctx.index.items() if isinstance(v, Provision)]
-    for obj, _ in ctx.standard.objects():
+    for obj, _ in ctx.objects:
         if not isinstance(obj, Case):
             continue
         c, o = obj, obj.origin
