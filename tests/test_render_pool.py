@@ -1,9 +1,11 @@
-"""The reused list parsers of :mod:`stdkit.render_html` parse exactly as docutils' own do.
+"""render_html's two changes to docutils' parser parse exactly as docutils itself does.
 
 render_html keeps docutils' nested list state machines for reuse instead of building one per
-list. Every document here is parsed twice, with the pool and with docutils' plain
-``nested_list_parse``, and the two trees must print the same: the pages stdkit writes (golden
-RST), and random documents made of every kind of list, nested and interleaved.
+list, and hands a run of explicit markup only the lines it can span instead of a copy of the
+rest of the document. Every document here is parsed twice, with both changes and with
+docutils' plain methods, and the two trees must print the same: the pages stdkit writes
+(golden RST), and random documents made of every kind of list and explicit markup, nested and
+interleaved.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ PIECES = [
     "   - in a container", ".. list-table::", "   :header-rows: 1", "", "   * - h1",
     "     - h2", "   * - c1", "     - c2", "   * - - nested", "       - list", "> quoted",
     "=====", "Title", "-----", "\t- tab", "   ", "+ plus", "3) three", "A. upper",
+    "..", ".. a comment", "__ http://example.org", ".. _target: http://example.org",
+    ".. |s| replace:: text", ".. class:: special", ".. container:: text", "`link`__",
+    "..  two spaces", "..not markup", "__not anonymous", " .. indented", "Section",
 ]
 
 
@@ -47,15 +52,19 @@ def _parse(text: str) -> str:
 
 def _both(text: str) -> tuple[str, str]:
     assert states.RSTState.nested_list_parse is render_html._pooled_nested_list_parse
+    assert states.Body.explicit_list is render_html._windowed_explicit_list
     pooled = _parse(text)
     again = _parse(text)  # machines now come from the pool
     assert pooled == again
     states.RSTState.nested_list_parse = render_html._plain_nested_list_parse  # type: ignore[method-assign]
+    states.Body.explicit_list = render_html._plain_explicit_list  # type: ignore[method-assign]
     try:
         plain = _parse(text)
     finally:
         states.RSTState.nested_list_parse = (  # type: ignore[method-assign]
             render_html._pooled_nested_list_parse)
+        states.Body.explicit_list = (  # type: ignore[method-assign]
+            render_html._windowed_explicit_list)
     return pooled, plain
 
 

@@ -316,6 +316,11 @@ class LazyStandards(Mapping[str, Standard]):
         repo.documents = {f: d for f, d in repo.documents.items() if not f.startswith(prefix)}
         repo.diagnostics = [d for d in repo.diagnostics if not d.file.startswith(prefix)]
 
+    def release(self) -> None:
+        """Forget every standard read so far (before forking the processes that publish)."""
+        for sid in list(self._held):
+            self._forget(sid)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
 
@@ -380,6 +385,15 @@ class Catalogue:
                 del self._recent[old]
                 for held in (self._index, self._parents, self._numbers):
                     held.pop(old, None)
+
+    def release(self) -> None:
+        """Let go of the indexes and numbering held, and of the standards if read lazily."""
+        self._index.clear()
+        self._parents.clear()
+        self._numbers.clear()
+        self._recent.clear()
+        if isinstance(self.standards, LazyStandards):
+            self.standards.release()
 
     def index(self, sid: str) -> dict[str, Obj]:
         self._used(sid)
@@ -1406,6 +1420,9 @@ def _pages(cat: Catalogue, chosen: list[str], lang: str | None, cache: PageCache
     when there is enough work, each standard read by the process that publishes it."""
     import gc
 
+    # Each process reads what its pages need; standards read lazily for the catalogue are
+    # let go here, so that the processes forked below do not start out holding them.
+    cat.release()
     # Docutils makes many short-lived objects in cycles (parent links), so the collector runs
     # often; with every standard in the heap each full collection walked all of them (and,
     # after a fork, copied them). Frozen, they are neither walked nor copied.

@@ -130,6 +130,38 @@ def _pooled_nested_list_parse(self: Any, block: Any, input_offset: int, node: An
 
 states.RSTState.nested_list_parse = _pooled_nested_list_parse  # type: ignore[method-assign]
 
+# A run of explicit markup (directives, comments, targets) is parsed by a nested machine that
+# docutils hands the rest of the document, copied (``input_lines[offset:]``): once for every
+# run, so a page of N clauses, each with its ``.. class::`` and containers at the top level,
+# copied O(N) lines O(N) times. The run can only reach as far as the first line at the left
+# margin that starts no explicit markup (the machine stops there and steps back a line), so
+# it is handed the lines up to and including that one: the same parse, without the copies.
+_EXPLICIT_START = re.compile(r"(?:\.\.|__)(?: +|$)")
+_plain_explicit_list = states.Body.explicit_list
+
+
+def _windowed_explicit_list(self: Any, blank_finish: bool) -> None:
+    machine = self.state_machine
+    lines = machine.input_lines
+    offset = machine.line_offset + 1  # next line
+    end, count = offset, len(lines)
+    data = lines.data
+    while end < count:
+        line = data[end]
+        if line and not line[0].isspace() and not _EXPLICIT_START.match(line):
+            end += 1  # the line that ends the run: the nested machine reads it, steps back
+            break
+        end += 1
+    newline_offset, blank_finish = self.nested_list_parse(
+        lines[offset:end], input_offset=machine.abs_line_offset() + 1, node=self.parent,
+        initial_state="Explicit", blank_finish=blank_finish)
+    self.goto_line(newline_offset)
+    if not blank_finish:
+        self.parent += self.unindent_warning("Explicit markup")
+
+
+states.Body.explicit_list = _windowed_explicit_list  # type: ignore[method-assign]
+
 
 def _settings(lang: str) -> Any:
     """Docutils settings for untrusted input: no raw, no files, no config files, no embedding."""
