@@ -375,6 +375,9 @@ class Catalogue:
                         self.verifiers.setdefault(key, []).append((sid, obj.id))
             self.facts[sid] = _facts(std)
             self.sizes[sid] = size
+            del std
+            if isinstance(standards, LazyStandards):
+                standards.release()  # one standard at a time through this pass
 
     def _used(self, sid: str) -> None:
         self._recent.pop(sid, None)
@@ -1400,6 +1403,10 @@ def _make_page(cat: Catalogue, sid: str, lang: str | None,
     hit = cache.page(key) if cache is not None else None
     if hit is not None:
         return _Made(key, hit[0], doc.diagnostics, hit[1], True)
+    if isinstance(cat.standards, LazyStandards):
+        # The HTML is made from the RST alone: docutils' tree takes the models' memory.
+        cat.release()
+        gc.collect()
     try:
         page, found = render_html.page_of(doc, kind)
     finally:
