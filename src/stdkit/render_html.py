@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,9 +20,11 @@ from typing import Any
 import nh3
 from docutils import frontend, nodes, utils
 from docutils.io import StringOutput
-from docutils.parsers.rst import Parser, states
+from docutils.parsers.rst import Parser, directives, states
+from docutils.parsers.rst.directives import tables
 from docutils.readers.standalone import Reader
 from docutils.transforms import Transform, parts
+from docutils.utils import SystemMessagePropagation
 from docutils.writers.html5_polyglot import Writer
 
 from stdkit.diagnostics import Diagnostic, Severity, sort_diagnostics
@@ -161,6 +163,97 @@ def _windowed_explicit_list(self: Any, blank_finish: bool) -> None:
 
 
 states.Body.explicit_list = _windowed_explicit_list  # type: ignore[method-assign]
+
+# A list-table is parsed as a two-level bullet list: a nested parse of each row and of each
+# cell, most of a table's cost. Written the way stdkit writes them ("* - " starts a row,
+# "  - " a cell, four spaces continue it), the rows and cells are split here instead, each
+# cell's lines parsed on their own as the bullet list would parse them, and a cell of plain
+# words (nothing inline markup or a block could start with) becomes its paragraph directly.
+# Any other form goes to docutils' own list-table.
+_PLAIN_CELL = re.compile(r"[^*`_|\\:@<>\[\]/\s][^*`_|\\:@<>\[\]]*")
+_CELL_BLOCK_START = re.compile(r"[-+*•‣⁃#(.=~^'\"]|[0-9A-Za-z]+[.)](?:\s|$)")
+_WORD = re.compile(r"\w")
+
+
+def _list_table_cells(lines: list[str]) -> list[list[tuple[int, int]]] | None:
+    """The rows of a list-table in stdkit's own form, each cell as (first, end) line indexes
+    into ``lines``; None for any other form."""
+    rows: list[list[tuple[int, int]]] = []
+    start = None
+    for i, line in enumerate(lines):
+        if line[4:5].isspace() and line.startswith(("* - ", "  - ")):
+            return None  # more spaces after the bullet: the cell is indented further
+        if line.startswith("* - ") or line == "* -":
+            if start is not None:
+                rows[-1].append((start, i))
+            rows.append([])
+            start = i
+        elif line.startswith("  - ") or line == "  -":
+            if start is None:
+                return None
+            rows[-1].append((start, i))
+            start = i
+        elif line and not line.startswith("    "):
+            return None
+        elif line and start is not None and lines[start] in ("* -", "  -") and \
+                all(not x for x in lines[start + 1:i]):
+            return None  # an empty first line then text: not the form stdkit writes
+    if start is None:
+        return None
+    rows[-1].append((start, len(lines)))
+    return rows
+
+
+class _ListTable(tables.ListTable):
+    """docutils' list-table, with rows and cells split without a nested list parse."""
+
+    def run(self) -> Sequence[nodes.table | nodes.system_message]:
+        lines = list(self.content.data) if self.content else []
+        cells = _list_table_cells(lines)
+        if cells is None or len({len(row) for row in cells}) != 1:
+            return super().run()
+        title, messages = self.make_title()  # type: ignore[no-untyped-call]
+        table_data = [[self._cell(first, end) for first, end in row] for row in cells]
+        try:
+            col_widths = self.get_column_widths(len(cells[0]))  # type: ignore[no-untyped-call]
+            header_rows = self.options.get("header-rows", 0)
+            stub_columns = self.options.get("stub-columns", 0)
+            self.check_table_dimensions(table_data, header_rows, stub_columns)
+        except SystemMessagePropagation as detail:
+            return [detail.args[0]]
+        table_node = self.build_table_from_list(table_data, col_widths, header_rows,
+                                                stub_columns)
+        if "align" in self.options:
+            table_node["align"] = self.options.get("align")
+        table_node["classes"] += self.options.get("class", [])
+        self.set_table_width(table_node)
+        self.add_name(table_node)
+        if title:
+            table_node.insert(0, title)
+        return [table_node, *messages]
+
+    def _cell(self, first: int, end: int) -> list[nodes.Node]:
+        block = self.content[first:end]
+        block.trim_left(4)
+        while block and not block[-1].strip():
+            block.trim_end()
+        if not block:
+            return []
+        offset = self.content_offset + first
+        text = block[0]
+        if (len(block) == 1 and _PLAIN_CELL.fullmatch(text) and text == text.strip()
+                and not _CELL_BLOCK_START.match(text) and _WORD.search(text)):
+            paragraph = nodes.paragraph(text, "", nodes.Text(text))
+            paragraph.source, paragraph.line = \
+                self.state_machine.get_source_and_line(offset + 1)
+            return [paragraph]
+        holder = nodes.Element()
+        self.state.nested_parse(block, offset, holder)
+        return list(holder.children)
+
+
+_plain_list_table = tables.ListTable
+directives.register_directive("list-table", _ListTable)
 
 
 def _settings(lang: str) -> Any:
