@@ -541,3 +541,28 @@ def test_lazy_standards_refuse_a_folder_whose_id_changed(tmp_path: Path) -> None
         lazy["gone"]
     with pytest.raises(KeyError):
         lazy["other"]
+
+
+def test_first_pass_shared_between_processes(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalogue's first pass over lazily read standards, in two processes, finds what
+    one process finds (metadata, sizes, who verifies what) and the site is the same."""
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(CASES / "verification", root, ignore=shutil.ignore_patterns("expected"))
+    shutil.copytree(REPO_ROOT / "standards", root / "standards", dirs_exist_ok=True)
+    ids = sorted(load_repository(root).standards)
+    monkeypatch.setenv("STDKIT_JOBS", "1")
+    alone = Catalogue(render.LazyStandards(load_repository(root, standards=False), ids), ids)
+    one_site = render_site(render.LazyStandards(load_repository(root, standards=False), ids),
+                           keep=2)
+    monkeypatch.setenv("STDKIT_JOBS", "2")
+    monkeypatch.setattr(render, "PARALLEL_SURVEY", 2)
+    shared = Catalogue(render.LazyStandards(load_repository(root, standards=False), ids), ids)
+    assert shared.facts == alone.facts and shared.sizes == alone.sizes
+    assert shared.verifiers == alone.verifiers and shared.verifiers
+    monkeypatch.setattr(render, "PARALLEL_OBJECTS", 0)
+    two_site = render_site(render.LazyStandards(load_repository(root, standards=False), ids),
+                           keep=2)
+    assert two_site == one_site

@@ -340,6 +340,58 @@ def _facts(std: Standard) -> Standard:
                    drafters=(), proposer=(), part_ids=(), parts=(), waive={})
 
 
+# What the catalogue's first pass keeps of one standard: its id, its metadata, its number
+# of objects, and ((standard, provision id), case id) for each provision one of its cases
+# verifies.
+_Survey = list[tuple[str, Standard, int, list[tuple[tuple[str, str], str]]]]
+# Below this many standards read lazily, the first pass is not shared between processes.
+PARALLEL_SURVEY = 8
+
+
+def _survey(standards: Mapping[str, Standard], chosen: Sequence[str]) -> _Survey:
+    found: _Survey = []
+    for sid in chosen:
+        std = standards[sid]
+        size = 0
+        verified: list[tuple[tuple[str, str], str]] = []
+        for obj, _parent in std.objects():
+            size += 1
+            if isinstance(obj, Case):
+                for target, _o in obj.verifies:
+                    other, _, pid = target.rpartition(":")
+                    verified.append(((other or sid, pid), obj.id))
+        found.append((sid, _facts(std), size, verified))
+        del std
+        if isinstance(standards, LazyStandards):
+            standards.release()  # one standard at a time through this pass
+    return found
+
+
+def _survey_task(chunk: list[str]) -> _Survey:
+    standards: Mapping[str, Standard] = _WORK["standards"]  # type: ignore[assignment]
+    return _survey(standards, chunk)
+
+
+def _surveys(standards: Mapping[str, Standard], chosen: list[str]) -> list[_Survey]:
+    """The first pass over ``chosen``, in order: for standards read lazily (from the parse
+    cache), shared between two processes (fork) when there are enough of them."""
+    jobs = _jobs()
+    if (not isinstance(standards, LazyStandards) or jobs < 2 or len(chosen) < PARALLEL_SURVEY
+            or not hasattr(os, "fork")):
+        return [_survey(standards, chosen)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    half = (len(chosen) + 1) // 2
+    chunks = [chosen[:half], chosen[half:]]
+    _WORK["standards"] = standards
+    try:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_survey_task, chunks))
+    finally:
+        _WORK.pop("standards", None)
+
+
 class Catalogue:
     """Every standard of a site, indexed for resolving references across them.
 
@@ -363,21 +415,11 @@ class Catalogue:
         self.verifiers: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.facts: dict[str, Standard] = {}
         self.sizes: dict[str, int] = {}
-        for sid in sorted(standards):
-            std = standards[sid]
-            size = 0
-            for obj, _parent in std.objects():
-                size += 1
-                if isinstance(obj, Case):
-                    for target, _o in obj.verifies:
-                        other, _, pid = target.rpartition(":")
-                        key = (other or sid, pid)
-                        self.verifiers.setdefault(key, []).append((sid, obj.id))
-            self.facts[sid] = _facts(std)
-            self.sizes[sid] = size
-            del std
-            if isinstance(standards, LazyStandards):
-                standards.release()  # one standard at a time through this pass
+        for survey in _surveys(standards, sorted(standards)):
+            for sid, facts, size, verified in survey:
+                self.facts[sid], self.sizes[sid] = facts, size
+                for key, case in verified:
+                    self.verifiers.setdefault(key, []).append((sid, case))
 
     def _used(self, sid: str) -> None:
         self._recent.pop(sid, None)
