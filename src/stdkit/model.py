@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -108,7 +109,11 @@ class Obj:
                             yield name, item.expected
 
     def children(self) -> Iterator[Obj]:
-        return iter(())
+        return iter(self.kids())
+
+    def kids(self) -> tuple[Obj, ...]:
+        """The objects directly below this one, in document order (as :meth:`children`)."""
+        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +226,8 @@ class Message(Obj):
     e2e: E2E | None = None
     signals: tuple[Signal, ...] = ()
 
-    def children(self) -> Iterator[Obj]:
-        return iter(self.signals)
+    def kids(self) -> tuple[Obj, ...]:
+        return self.signals
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +295,8 @@ class Level(Obj):
     environment: Text | None = None
     criteria: tuple[Criterion, ...] = ()
 
-    def children(self) -> Iterator[Obj]:
-        return iter(self.criteria)
+    def kids(self) -> tuple[Obj, ...]:
+        return self.criteria
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,9 +331,11 @@ class Clause(Obj):
         "environments", "cases", "evidence_types", "levels", "clauses",
     )
 
-    def children(self) -> Iterator[Obj]:
-        for name in self.CONTENT:
-            yield from getattr(self, name)
+    def kids(self) -> tuple[Obj, ...]:
+        # CONTENT, in that order, joined in one go (most of these are empty).
+        return (self.provisions + self.references + self.terms + self.nodes
+                + self.value_tables + self.messages + self.environments + self.cases
+                + self.evidence_types + self.levels + self.clauses)
 
     @property
     def label(self) -> str:
@@ -382,10 +389,13 @@ def descendants(root: Obj) -> Iterator[tuple[Obj, Obj | None]]:
     """``root`` and every object below it, depth first in document order, with its parent
     (None for ``root``)."""
     stack: list[tuple[Obj, Obj | None]] = [(root, None)]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        obj, parent = stack.pop()
+        obj, parent = pop()
         yield obj, parent
-        stack.extend((c, obj) for c in reversed(list(obj.children())))
+        kids = obj.kids()
+        if kids:
+            extend(zip(reversed(kids), repeat(obj)))
 
 
 def numbering(standard: Standard) -> dict[str, str]:

@@ -121,6 +121,56 @@ def _bundled(uri: str) -> dict[str, Any]:
     raise StdkitError(f"the schema {uri!r} is not one of stdkit's own; it is never fetched")
 
 
+def _bundled_fast(uri: str) -> dict[str, Any]:
+    """:func:`_bundled`, in the form compiled for the fast validator."""
+    contents: dict[str, Any] = _fast_form(_bundled(uri))
+    return contents
+
+
+@cache
+def _fast_contents(name: str) -> dict[str, Any]:
+    contents: dict[str, Any] = _fast_form(_contents(name))
+    return contents
+
+
+# The types whose values are told apart by their Python type alone (an integer is a number).
+_DISJOINT_TYPES = ("object", "array", "string", "boolean", "null")
+
+
+def _fast_form(node: Any) -> Any:
+    """A schema that accepts exactly the same values, shaped to be checked fast.
+
+    fastjsonschema tries the branches of an ``anyOf`` in turn, and each branch that fails
+    raises (and builds) an exception: a text, usually a mapping, first failed ``type:
+    string``. Where every branch is told apart by a type of its own, the value's type picks
+    the one branch that can hold, without trying the others: ``if: {type: T}, then: branch,
+    else: …``. The same values pass, since a value of another type fails a branch at its
+    ``type`` whatever else the branch says.
+    """
+    if isinstance(node, list):
+        return [_fast_form(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _fast_form(value) for key, value in node.items()}
+    branches = out.get("anyOf")
+    if isinstance(branches, list) and branches and not {"if", "then", "else"} & out.keys():
+        types = [b.get("type") if isinstance(b, dict) else None for b in branches]
+        if all(t in _DISJOINT_TYPES for t in types) and len(set(types)) == len(types):
+            # Mappings first: most texts are a mapping of languages.
+            ordered = sorted(zip(types, branches, strict=True),
+                             key=lambda tb: _DISJOINT_TYPES.index(tb[0]))
+            chain: Any = ordered[-1][1]
+            for kind, branch in reversed(ordered[:-1]):
+                chain = {"if": {"type": kind}, "then": branch, "else": chain}
+            del out["anyOf"]
+            out["allOf"] = [*out.get("allOf", []), chain]
+    return out
+
+
+# The schema a generated ``raise`` carries: the rest of its line, up to the rule named last.
+_DEFINITION = re.compile(r", definition=.*(, rule=(?:'\w+'|None)\)\)?)$", re.M)
+
+
 class CodeStore(Protocol):
     """Keeps compiled validators between runs (the validation cache, whose entries are signed
     and keyed by stdkit's code and the versions of Python and fastjsonschema)."""
@@ -156,11 +206,17 @@ def _fast_validator(name: str, store: CodeStore | None) -> Callable[[Any], bool]
     if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], str):
         entry, code = kept[0], marshal.loads(kept[1])
     else:
-        # Every scheme is resolved by _bundled: fastjsonschema would otherwise open URLs
-        # itself. The code is what fastjsonschema.compile() runs, as source.
-        handlers = dict.fromkeys(("http", "https", "file", "ftp", ""), _bundled)
-        source = fastjsonschema.compile_to_code(_contents(name), handlers=handlers,
+        # Every scheme is resolved by _bundled (in the fast form): fastjsonschema would
+        # otherwise open URLs itself. The code is what fastjsonschema.compile() runs, as source.
+        handlers = dict.fromkeys(("http", "https", "file", "ftp", ""), _bundled_fast)
+        source = fastjsonschema.compile_to_code(_fast_contents(name), handlers=handlers,
                                                 use_default=False, use_formats=False)
+        # Only the yes-or-no answer is used here, never an exception's message or details:
+        # the names of values (``data.notes[3]``) are not formatted on every call, and the
+        # schema each failure would carry is left out of the code (two thirds of its size,
+        # and of the time to compile it).
+        source = source.replace(".format(**locals())", "")
+        source = _DEFINITION.sub(r", definition=None\1", source)
         code = compile(source, f"<fastjsonschema {name}>", "exec")
         # The validator of the schema itself is the first function the code defines.
         entry = next(m.group(1) for m in re.finditer(r"^def (validate_\w+)\(", source, re.M))

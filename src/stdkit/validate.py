@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -213,21 +215,27 @@ def _check_standards(
     if jobs < 2 or sum(weight.values()) < PARALLEL_BYTES:
         return _check_chunk(root, cache, names, todo)
     # Neighbouring standards (which usually refer to each other) go to the same process, in
-    # contiguous runs of about equal size.
+    # contiguous runs of about equal size: each to the process in whose share its middle
+    # byte falls.
     chunks: list[list[str]] = [[] for _ in range(jobs)]
     total = sum(weight.values()) or 1
     done = 0.0
     for name in todo:
-        chunks[min(jobs - 1, int(done * jobs / total))].append(name)
+        chunks[min(jobs - 1, int((done + weight[name] / 2) * jobs / total))].append(name)
         done += weight[name]
     import gc
     import multiprocessing
 
-    _TASK.update(root=root, cache=cache, names=names)
+    tasks = [c for c in chunks if c]
+    context = multiprocessing.get_context("fork")
+    # Every process checks its own standards first, and leaves a standard whose checks ask
+    # about another process's standard (not yet indexed) until all have indexed theirs: see
+    # _check_chunk.
+    _TASK.update(root=root, cache=cache, names=names, barrier=context.Barrier(len(tasks)))
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = pool.map(_check_task, [c for c in chunks if c], chunksize=1)
+        with context.Pool(len(tasks)) as pool:
+            results = pool.map(_check_task, tasks, chunksize=1)
     except (OSError, RuntimeError):
         return _check_chunk(root, cache, names, todo)
     finally:
@@ -245,13 +253,29 @@ def _check_task(
 ) -> tuple[dict[str, tuple[list[Diagnostic], int, int]], set[str], bool]:
     """A worker process's share: check ``chunk``, write its cache entries, report back."""
     cache: ValidationCache = _TASK["cache"]
-    found = _check_chunk(_TASK["root"], cache, _TASK["names"], chunk)
+    found = _check_chunk(_TASK["root"], cache, _TASK["names"], chunk, _TASK["barrier"])
     return found, cache.flush(), cache.changed
 
 
+# How long a process waits for the others to index their standards before it reads the
+# standards it needs itself (a process that died, a machine far too busy).
+BARRIER_SECONDS = 300.0
+
+
 def _check_chunk(
-    root: Path, cache: ValidationCache, names: list[str], chunk: list[str]
+    root: Path, cache: ValidationCache, names: list[str], chunk: list[str],
+    barrier: threading.Barrier | None = None,
 ) -> dict[str, tuple[list[Diagnostic], int, int]]:
+    """Each standard of ``chunk``'s part of the report, its cache entries written as it goes.
+
+    With a ``barrier`` (one process of several, each with its own chunk), in two phases, so
+    that no process reads a standard another one reads for itself. First each standard of the
+    chunk is read, indexed (into the cache, where the other processes find it) and checked,
+    except that a standard whose checks ask about a standard of another chunk that is not
+    indexed yet is left for later (its part checks done and kept meanwhile). Once every
+    process is past the first phase, the standards left are checked, the others' standards
+    answered from their indexes.
+    """
     import gc
 
     repo = load_repository(root, cache.source(DiskSource(root)), cache=cache, standards=False)
@@ -259,6 +283,27 @@ def _check_chunk(
     repo.standards = standards
     repo.folders = {name: name for name in names}
     out: dict[str, tuple[list[Diagnostic], int, int]] = {}
+    own = set(chunk) if barrier is not None else None
+    later: list[str] = []
+
+    def check(name: str, readable: set[str] | None) -> None:
+        try:
+            one = validate_repository(repo, {name}, readable=readable)
+        except _Unindexed:
+            _check_parts(repo, cache, standards[name])
+            later.append(name)
+        else:
+            mine = [d for d in one.diagnostics if d.file != SETTINGS_FILE]
+            out[name] = (mine, one.summary.waived, one.summary.files)
+            cache.store_result(repo, name, *out[name])
+            if name in later:
+                later.remove(name)
+        # In memory: the standard just checked and the next one (read ahead when this one's
+        # checks asked about it), and those left for the second phase. The standards checked
+        # before are indexed in the cache by now, which answers for them.
+        standards.forget(keep=2, hold=later)
+        cache.flush()
+
     # Models and findings are trees with few cycles: collecting less often saves time (and
     # the standards forgotten below are freed by reference counting anyway). Each standard read
     # is frozen (see _LazyStandards), so that the collections there are do not walk it again.
@@ -266,18 +311,35 @@ def _check_chunk(
     gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
     standards.freeze = True
     try:
-        for name in chunk:
-            one = validate_repository(repo, {name})
-            mine = [d for d in one.diagnostics if d.file != SETTINGS_FILE]
-            out[name] = (mine, one.summary.waived, one.summary.files)
-            cache.store_result(repo, name, *out[name])
-            standards.forget(keep=3)
-            cache.flush()
+        try:
+            for name in chunk:
+                check(name, own)
+        except BaseException:
+            if barrier is not None:
+                barrier.abort()  # the other processes go on at once, reading for themselves
+            raise
+        if barrier is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(BARRIER_SECONDS)
+        for name in list(later):
+            check(name, None)
     finally:
         gc.set_threshold(*thresholds)
         if standards.froze:
             gc.unfreeze()
     return out
+
+
+def _check_parts(repo: Repository, cache: ValidationCache, standard: Standard) -> None:
+    """Work out (and keep in the cache) the part checks' findings of a standard now."""
+    from functools import partial
+
+    from stdkit.rules import PartContext, check_part
+
+    memo = cache.part_memo(standard.id, repo.settings.max_file_bytes)
+    for part in standard.parts:
+        pctx = PartContext(part, standard.languages, standard.kind)
+        memo(pctx, partial(check_part, pctx))
 
 
 def _folder_bytes(root: Path, name: str) -> int:
@@ -334,9 +396,12 @@ class _LazyStandards(dict[str, Standard]):
         self.freeze = False
         self.froze = False
 
-    def forget(self, *, keep: int) -> None:
-        """Drop all but the ``keep`` most recently used standards (and what was read for them)."""
-        drop = list(self._recent)[: max(0, len(self._recent) - keep)]
+    def forget(self, *, keep: int, hold: Iterable[str] = ()) -> None:
+        """Drop all but the ``keep`` most recently used standards (and what was read for them),
+        and those in ``hold``."""
+        held = set(hold)
+        recent = [key for key in self._recent if key not in held]
+        drop = recent[: max(0, len(recent) - keep)]
         for key in drop:
             del self._recent[key]
             super().__setitem__(key, _UNREAD)
@@ -357,17 +422,29 @@ class _LazyStandards(dict[str, Standard]):
             del self._recent[key]
         self._recent[key] = None
         if value is _UNREAD:
+            import gc
+
             from stdkit.loader import load_standard
 
-            loaded = load_standard(self._repo, key)
-            if loaded is None or loaded.id != key:  # pragma: no cover - checked beforehand
-                raise RuntimeError(f"standards/{key} changed while it was being validated")
-            super().__setitem__(key, loaded)
-            if self.freeze:
-                import gc
-
-                gc.freeze()
-                self.froze = True
+            # The collector stays off until the standard is frozen: enabled in between, its
+            # first collection would walk the whole standard just read, for nothing. What is
+            # garbage now is collected first (cheap: what was read before is frozen), so that
+            # it is not frozen with the standard.
+            collecting = gc.isenabled() and self.freeze
+            if collecting:
+                gc.collect()
+                gc.disable()
+            try:
+                loaded = load_standard(self._repo, key)
+                if loaded is None or loaded.id != key:  # pragma: no cover - checked beforehand
+                    raise RuntimeError(f"standards/{key} changed while it was being validated")
+                super().__setitem__(key, loaded)
+                if self.freeze:
+                    gc.freeze()
+                    self.froze = True
+            finally:
+                if collecting:
+                    gc.enable()
             return loaded
         return value
 
@@ -387,14 +464,21 @@ class _LazyStandards(dict[str, Standard]):
 class _Peers(dict[str, Context]):
     """The check contexts of a repository's standards, each made when first asked for.
 
-    A standard that is not being checked and has not been read is not read to answer the
-    lookups of another's checks when the cache holds its index (see :func:`_indexed`).
+    A standard that is not being checked answers the lookups of another's checks from its index
+    when the cache holds one (see :func:`_indexed`): it is not read for them, and if it is in
+    memory, its context is not worked out again.
     """
 
-    def __init__(self, repo: Repository, checked: set[str] | None = None) -> None:
+    def __init__(
+        self, repo: Repository, checked: set[str] | None = None,
+        readable: set[str] | None = None,
+    ) -> None:
         super().__init__()
         self._repo = repo
         self._checked = checked
+        # The standards that may be read to answer a lookup (None: all): asking about another
+        # one that is neither read nor indexed raises _Unindexed.
+        self._readable = readable
 
     def __getitem__(self, key: str) -> Context:
         if dict.__contains__(self, key):
@@ -404,11 +488,15 @@ class _Peers(dict[str, Context]):
         standards = repo.standards
         ctx: Context | None = None
         if (cache is not None and self._checked is not None and key not in self._checked
-                and isinstance(standards, _LazyStandards) and not standards.read(key)):
+                and isinstance(standards, _LazyStandards)):
             index = cache.index(repo, key)
             if index is not None:
                 ctx = _indexed(repo, key, index, self)
         if ctx is None:
+            if (self._readable is not None and key not in self._readable
+                    and dict.__contains__(standards, key)
+                    and not (isinstance(standards, _LazyStandards) and standards.read(key))):
+                raise _Unindexed(key)
             standard = standards[key]  # KeyError for an unknown standard
             ctx = Context.of(repo, standard, self)
             if cache is not None:
@@ -439,6 +527,10 @@ class _Peers(dict[str, Context]):
 
     def items(self) -> Any:
         return [(key, self[key]) for key in self]
+
+
+class _Unindexed(Exception):
+    """A check asked about a standard that may not be read now and has no index yet."""
 
 
 _OBJECT_CLASSES: dict[str, type[Obj]] = {
@@ -474,22 +566,30 @@ def _is_validation_cache(cache: object) -> TypeGuard[ValidationCache]:
 
 
 def validate_repository(
-    repo: Repository, only: Iterable[str] | None = None, *, files: set[str] | None = None
+    repo: Repository, only: Iterable[str] | None = None, *, files: set[str] | None = None,
+    readable: set[str] | None = None,
 ) -> Report:
-    """Validate a loaded repository; ``only`` narrows to standards, ``files`` to files."""
+    """Validate a loaded repository; ``only`` narrows to standards, ``files`` to files.
+
+    ``readable`` (None: all) are the standards that may be read to answer the checks' lookups
+    into other standards; a lookup into another one, neither read nor indexed in the cache,
+    raises ``_Unindexed`` (see _check_chunk).
+    """
     selected = set(only) if only is not None else None
     # Contexts are made as checks ask for them: a repository read lazily (see validate_paths)
     # reads a standard only when it is checked or a checked one refers to it (and then, where
     # the cache holds the other's index, not even that).
-    peers = _Peers(repo, selected)
-    chosen = [peers[sid] for sid in repo.standards if selected is None or sid in selected]
-    found: list[Diagnostic] = list(repo.diagnostics)
-    for findings in _checked(repo, chosen):
-        found.extend(findings)
-    # Each context refers to the others through ``peers``: break the cycle, so that the
-    # standards are freed as soon as they are done with, not at the next garbage collection.
-    dict.clear(peers)
-    del chosen
+    peers = _Peers(repo, selected, readable)
+    try:
+        chosen = [peers[sid] for sid in repo.standards if selected is None or sid in selected]
+        found: list[Diagnostic] = list(repo.diagnostics)  # the loader's, of what was read
+        for findings in _checked(repo, chosen):
+            found.extend(findings)
+    finally:
+        # Each context refers to the others through ``peers``: break the cycle, so that the
+        # standards are freed as soon as they are done with, not at the next collection.
+        dict.clear(peers)
+        chosen = []
     if selected is not None:
         prefixes = tuple(f"{STANDARDS_DIR}/{repo.folders.get(s, s)}/" for s in selected)
         found = [d for d in found if d.file.startswith(prefixes) or d.file == SETTINGS_FILE]
@@ -642,7 +742,7 @@ def _checked(repo: Repository, chosen: list[Context]) -> list[list[Diagnostic]]:
 
 
 def _run(work: list[Context]) -> list[_Checked]:
-    size = sum(1 for ctx in work for _ in ctx.standard.objects())
+    size = sum(len(ctx.objects) for ctx in work)
     jobs = min(_jobs(), len(work))
     if jobs < 2 or size < PARALLEL_OBJECTS:
         return [_check_one(i) for i in range(len(work))]

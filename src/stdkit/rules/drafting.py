@@ -312,13 +312,20 @@ def _where(origin: Origin, offset: int) -> tuple[int, int]:
     return doc.text_line(path, offset)
 
 
-def scan(lang: str, value: str, origin: Origin) -> list[Hit]:
-    """Every provision word of one language's string, with its line and column."""
+def scan(lang: str, value: str, origin: Origin | Text) -> list[Hit]:
+    """Every provision word of one language's string, with its line and column.
+
+    ``origin`` is where the string is, or the text it belongs to (its origin is then worked
+    out only when there is a word to place: most strings have none outside provisions).
+    """
     lex = lexicons().get(_script(lang, value))
     if lex is None:
         return []
-    return [Hit(word, lex.lang, _where(origin, offset))
-            for offset, word in lex.tokens(masked(value, lex))]
+    found = list(lex.tokens(masked(value, lex)))
+    if not found:
+        return []
+    at = origin.origin_of(lang) if isinstance(origin, Text) else origin
+    return [Hit(word, lex.lang, _where(at, offset)) for offset, word in found]
 
 
 def _and(items: Sequence[str]) -> str:
@@ -371,9 +378,10 @@ def verbal_forms(ctx: PartContext) -> Iterator[Diagnostic]:
 
 def _informative(ctx: PartContext, obj: Obj, text: Text, where: str) -> Iterator[Diagnostic]:
     """Provision words in a text that carries no provisions."""
-    for lang, value, origin in text.items():
-        for hit in scan(lang, value, origin):
+    for lang, value in text.values.items():
+        for hit in scan(lang, value, text):
             word = hit.word
+            origin = text.origin_of(lang)
             if word.role == "substitute":
                 src = lexicons()[hit.lang].source
                 yield ctx.find(
@@ -393,14 +401,15 @@ def _provision(ctx: PartContext, p: Provision) -> Iterator[Diagnostic]:
     if p.text is None or p.kind not in KINDS:
         return
     # Per language: its origin, the words found and whether the provision's own form is there.
-    texts: list[tuple[str, Origin, list[Hit], bool]] = []
-    for lang, value, origin in p.text.items():
+    texts: list[tuple[str, Text, list[Hit], bool]] = []
+    for lang, value in p.text.values.items():
         script = _script(lang, value)
         if script not in lexicons():
             continue
-        hits = scan(lang, value, origin)
+        hits = scan(lang, value, p.text)
         own = any(h.word.kind == p.kind for h in hits)
-        texts.append((lang, origin, hits, own))
+        texts.append((lang, p.text, hits, own))
+        origin = p.text.origin_of(lang) if hits else p.text.origin
         for hit in hits:
             word = hit.word
             if word.role == "substitute":
@@ -421,9 +430,10 @@ def _provision(ctx: PartContext, p: Provision) -> Iterator[Diagnostic]:
     if p.kind == "statement":
         return  # a statement of fact is written in the indicative: no form is demanded
     having = [(lang, hits) for lang, _o, hits, own in texts if own]
-    for lang, origin, hits, own in texts:
+    for lang, text, hits, own in texts:
         if own:
             continue
+        origin = text.origin_of(lang)
         script = _script(lang, p.text.values[lang])
         named = f"{lang} text" if lang else "text"
         others = [h.word for h in hits
