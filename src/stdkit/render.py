@@ -27,7 +27,7 @@ from docutils.utils.punctuation_chars import closers, closing_delimiters, delimi
 
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.errors import InputError, RefusedError
-from stdkit.loader import STANDARDS_DIR, Repository
+from stdkit.loader import STANDARDS_DIR, Repository, load_standard
 from stdkit.model import (
     ROLE,
     UNNUMBERED_TYPES,
@@ -295,8 +295,6 @@ class LazyStandards(Mapping[str, Standard]):
         if held is None:
             if sid not in self._known:
                 raise KeyError(sid)
-            from stdkit.loader import load_standard
-
             try:
                 held = load_standard(self._repo, sid)
             except OSError:
