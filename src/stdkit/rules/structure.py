@@ -129,15 +129,20 @@ def unique_ids(ctx: Context) -> Iterator[Diagnostic]:
             first.origin, first.id, at=first.origin.at("id"), hint="give one of them another id")
 
 
+def _texts_of(obj: Obj) -> Iterator[tuple[str | None, str, Text]]:
+    """(object id, field name, text) for every text of one object, its units' names too."""
+    for name, text in obj.texts():
+        yield obj.id, name, text
+    if isinstance(obj, Clause):
+        for unit in obj.units:
+            if unit.name:
+                yield obj.id, "units", unit.name
+
+
 def _part_texts(part: Clause) -> Iterator[tuple[str | None, str, Text]]:
     """(object id, field name, text) for every text of one part, in document order."""
     for obj, _ in descendants(part):
-        for name, text in obj.texts():
-            yield obj.id, name, text
-        if isinstance(obj, Clause):
-            for unit in obj.units:
-                if unit.name:
-                    yield obj.id, "units", unit.name
+        yield from _texts_of(obj)
 
 
 def _all_texts(ctx: Context) -> Iterator[tuple[str | None, str, Text]]:
@@ -145,12 +150,7 @@ def _all_texts(ctx: Context) -> Iterator[tuple[str | None, str, Text]]:
     for name, text in std.texts():
         yield std.id, name, text
     for obj, _ in ctx.objects:
-        for name, text in obj.texts():
-            yield obj.id, name, text
-        if isinstance(obj, Clause):
-            for unit in obj.units:
-                if unit.name:
-                    yield obj.id, "units", unit.name
+        yield from _texts_of(obj)
 
 
 def languages(ctx: Context) -> Iterator[Diagnostic]:
