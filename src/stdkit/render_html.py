@@ -15,16 +15,17 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from importlib import resources
+from types import SimpleNamespace
 from typing import Any
 
 import nh3
 from docutils import frontend, nodes, utils
 from docutils.io import StringOutput
-from docutils.parsers.rst import Parser, directives, states
+from docutils.parsers.rst import Parser, directives, roles, states
 from docutils.parsers.rst.directives import tables
 from docutils.readers.standalone import Reader
-from docutils.transforms import Transform, parts
-from docutils.utils import SystemMessagePropagation
+from docutils.transforms import Transform, misc, parts
+from docutils.utils import SystemMessagePropagation, punctuation_chars
 from docutils.writers.html5_polyglot import Writer
 
 from stdkit.diagnostics import Diagnostic, Severity, sort_diagnostics
@@ -254,6 +255,355 @@ class _ListTable(tables.ListTable):
 
 _plain_list_table = tables.ListTable
 directives.register_directive("list-table", _ListTable)
+
+
+# Docutils' inline parser searches every text for every kind of inline markup, then for
+# standalone URIs, e-mail addresses and the like, with large regular expressions; on stdkit's
+# pages that is most of the parse. Most texts are plain words with the two constructs stdkit
+# writes itself: anonymous links (`label <uri>`__, every reference a draft makes) and the
+# :label:/:alt: roles. Such a text -- and nothing else: no character that could start any
+# other markup, no "scheme:" or "@" docutils could read as a link -- is split here into the
+# nodes docutils would make (the same constructors, the same context rules for where markup
+# may start and end); any other text goes to docutils' parser. ``tests/test_render_fast.py``
+# compares the two on random texts.
+_INLINE_TOKEN = re.compile(
+    # Words: nothing inline markup can start with; a colon only before a space or the end
+    # (so no role and no URI scheme); "\ " (an escaped space, as docutils keeps it).
+    r"(?P<plain>(?:[^`*_|\[\]:@\x00]|:(?=\s|$)|\x00 )+)"
+    # An anonymous link to a URI of plain characters (no "_", no "@": no alias, no e-mail).
+    r"|(?P<link>`(?P<label>[^`<>\x00\s](?:[^`<>\x00\n]*[^`<>\x00\s])?) +"
+    r"<(?P<uri>[A-Za-z0-9#./:?=&%~+-]*[A-Za-z0-9#/=&%~+-])>`__)"
+    # A role of stdkit's own form around plain characters.
+    r"|(?P<role>:(?P<name>label|alt):`(?P<content>[^`\x00\s](?:[^`\x00]*[^`\x00\s])?)`)")
+
+
+class _Inliner(states.Inliner):
+    """docutils' inline parser, with the plain texts and stdkit's links and roles split here."""
+
+    def init_customizations(self, settings: Any) -> None:
+        super().init_customizations(settings)
+        from docutils.utils import punctuation_chars as p
+
+        self._start_ok = frozenset(p.openers + p.delimiters)
+        self._end_ok = frozenset("\x00" + p.closing_delimiters + p.delimiters + p.closers)
+        self._implicit = len(self.implicit_dispatch) == 1  # standalone URIs only
+
+    def parse(self, text: str, lineno: int, memo: Any,
+              parent: nodes.Element) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        found = self._split(text, memo) if self._implicit else None
+        if found is None:
+            return super().parse(text, lineno, memo, parent)
+        return found, []
+
+    def _split(self, text: str, memo: Any) -> list[nodes.Node] | None:
+        remaining = utils.escape2null(text)
+        out: list[nodes.Node] = []
+        pos, end = 0, len(remaining)
+        match = _INLINE_TOKEN.match
+        start_ok, end_ok = self._start_ok, self._end_ok
+        while pos < end:
+            m = match(remaining, pos)
+            if m is None:
+                return None
+            kind = m.lastgroup
+            if kind == "plain":
+                out.append(nodes.Text(m.group()))
+                pos = m.end()
+                continue
+            # Markup may start only at the start, after a space or opening punctuation (not
+            # "quoted" by a matching pair), and end only before a space, punctuation or the end.
+            if pos:
+                before = remaining[pos - 1]
+                if not before.isspace() and before not in start_ok:
+                    return None
+            after = m.end()
+            if after < end and not remaining[after].isspace() and remaining[after] not in end_ok:
+                return None
+            if kind == "link":
+                label = m.group("label")
+                if pos and punctuation_chars.match_chars(remaining[pos - 1], label[0]):
+                    return None
+                reference = nodes.reference(m.group(), label,
+                                            name=nodes.whitespace_normalize_name(label))
+                reference["refuri"] = m.group("uri")
+                out.append(reference)
+            else:
+                role: Any
+                role, found = roles.role(m.group("name"), memo.language, 0,
+                                         memo.document.reporter)
+                if role is None or found:
+                    return None
+                made, found = role(m.group("name"), m.group(), m.group("content"), 0, self)
+                if found:
+                    return None
+                out.extend(made)
+            pos = after
+        return out
+
+
+# The roles docutils knows in this process, ".. role::" definitions included.
+_LOCAL_ROLES: dict[str, Any] = vars(roles)["_roles"]
+
+
+# Docutils' init_customizations formats its patterns from the class's own namespace.
+for _name, _value in vars(states.Inliner).items():
+    if isinstance(_value, str) and not _name.startswith("__"):
+        setattr(_Inliner, _name, _value)
+
+
+# A page is a few thousand containers, classes and section headings that stdkit writes around
+# the drafts' texts. Docutils parses each through its directive machinery and a nested state
+# machine; this parses the ones stdkit wrote itself (the lines the page lists in ``own``) by
+# building the same nodes directly, and hands every other run of lines -- the drafts' texts,
+# stdkit's tables, lists and paragraphs -- to docutils' own nested parse, at its line in the
+# page. The tree is the one docutils builds from the whole page (``tests/test_render_fast.py``
+# compares them); anything this does not expect falls back to docutils' parse of the page.
+_CONTAINER = re.compile(r"\.\. container:: (\S.*)$")
+_CLASS = re.compile(r"\.\. class:: (\S.*)$")
+_ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1{3,}$")
+
+
+# A line of one punctuation character repeated (a transition, or a title's underline), and a
+# rubric of one line as stdkit writes it.
+_LINE = re.compile(r"([!-/:-@\[-`{-~])\1* *$")
+_RUBRIC = re.compile(r"\.\. rubric:: +(\S.*)$")
+
+
+class _Fallback(Exception):
+    """The page has something the structural parse does not expect: docutils parses it whole."""
+
+
+class _StructuralParse:
+    """Parses ``lines`` (a page's RST, split as docutils splits it) into ``document``."""
+
+    def __init__(self, lines: list[str], document: nodes.document, own: frozenset[int]) -> None:
+        from docutils.parsers.rst import languages
+        from docutils.statemachine import StringList
+
+        self.document = document
+        self.own = own
+        self.data = lines
+        self.indent = [len(x) - len(x.lstrip(" ")) if x.strip() else -1 for x in lines]
+        self.lines = StringList(lines, source=document["source"])
+        machine: Any = states.RSTStateMachine(state_classes=states.state_classes,
+                                         initial_state="Body",
+                                         debug=document.reporter.debug_flag)
+        # What RSTStateMachine.run sets up before it reads the first line.
+        machine.language = languages.get_language(document.settings.language_code,
+                                                  document.reporter)
+        machine.match_titles = True
+        inliner = _Inliner()
+        inliner.init_customizations(document.settings)
+        self.memo = machine.memo = SimpleNamespace(
+            document=document, reporter=document.reporter, language=machine.language,
+            title_styles=[], section_level=0, section_bubble_up_kludge=False,
+            inliner=inliner)
+        machine.document = document
+        machine.attach_observer(document.note_source)
+        machine.reporter = document.reporter
+        machine.node = document
+        machine.runtime_init()
+        machine.input_lines = self.lines
+        machine.input_offset = 0
+        machine.line_offset = 0
+        self.machine = machine
+        self.body: Any = machine.get_state("Body")
+        # What a line docutils reads as more than a paragraph starts with: a list, a field,
+        # an option, a table, explicit markup, a transition.
+        self.starts = [self.body.transitions[name][0]
+                       for name in self.body.transition_order if name != "text"]
+        self.current: nodes.Element = document  # the section the next top-level lines go in
+        self.flush: Callable[[], None] = lambda: None
+        self.ended_on_heading = False  # whether the last thing at the top was a heading
+
+    def run(self) -> None:
+        try:
+            self.block(0, len(self.data), top=True)
+            # Where docutils' machine leaves the document: past the last line (nodes that
+            # transforms add later read it).
+            self.document.note_source(self.document["source"], None)  # type: ignore[arg-type]
+            # The reporter asks it for the line of messages made later: docutils' machine
+            # ends past the last line, a line further after explicit markup (stepping over
+            # the block it read).
+            self.machine.line_offset = len(self.data) + (not self.ended_on_heading)
+        finally:
+            self.machine.unlink()
+
+    def block(self, start: int, end: int, parent: nodes.Element | None = None, *,
+              top: bool = False) -> None:
+        """Lines ``start:end`` (a page, or a container's content) into ``parent``."""
+        indent = self.indent
+        while start < end and indent[start] < 0:
+            start += 1
+        while end > start and indent[end - 1] < 0:
+            end -= 1
+        if start == end:
+            return
+        base = min(x for x in indent[start:end] if x >= 0)
+        run: list[int] = []  # where the lines not parsed here yet start
+
+        def flush() -> None:
+            """Hand the lines before a construct of ours to docutils first (document order)."""
+            if run:
+                self.delegate(run.pop(), i, base, parent, top)
+
+        saved, self.flush = self.flush, flush
+        try:
+            i = start
+            while i < end:
+                if indent[i] == base and (i == start or indent[i - 1] < 0):
+                    after = self.construct(i, end, base, parent, top)
+                    if after is not None:
+                        i = after
+                        continue
+                if not run and indent[i] >= 0:
+                    run.append(i)
+                i += 1
+            flush()
+        finally:
+            self.flush = saved
+
+    def construct(self, i: int, end: int, base: int, parent: nodes.Element | None,
+                  top: bool) -> int | None:
+        """Parse the construct of stdkit's own at line ``i`` and return the line after it;
+        None when line ``i`` does not start one."""
+        data, indent, own = self.data, self.indent, self.own
+        line = data[i][base:]
+        flush = self.flush
+        if line.startswith(".. container::") and i + 1 in own:
+            m = _CONTAINER.match(line)
+            if m is None or i + 1 >= end or indent[i + 1] >= 0:
+                raise _Fallback("container")
+            stop = i + 1
+            while stop < end and (indent[stop] < 0 or indent[stop] > base):
+                stop += 1
+            node = nodes.container()
+            node["classes"].extend(directives.class_option(m.group(1)))
+            node.source, node.line = self.document["source"], i + 1
+            flush()
+            self.block(i + 1, stop, node)
+            if len(node.children) == 0:
+                raise _Fallback("empty container")
+            self.target(parent).append(node)
+            return stop
+        if line.startswith(".. class::"):
+            following = i + 1
+            while following < end and indent[following] < 0:
+                following += 1
+            if following == i + 1 or following + 1 not in own or indent[following] != base:
+                return None
+            m = _CLASS.match(line)
+            if m is None:
+                raise _Fallback("class")
+            pending = nodes.pending(misc.ClassAttribute, {
+                "class": directives.class_option(m.group(1)), "directive": "class"},
+                data[i][base:])
+            flush()
+            self.document.note_pending(pending)
+            # Docutils is on the blank line after the directive when it adds the pending node.
+            self.document.note_source(self.document["source"], following - 1)
+            self.target(parent).append(pending)
+            return following
+        if top and i + 1 in own and i + 2 <= end:
+            under = data[i + 1] if i + 1 < end else ""
+            if _ADORNMENT.match(under):
+                if i + 2 < end and indent[i + 2] >= 0:
+                    raise _Fallback("heading")
+                flush()
+                self.section(line.rstrip(), under, i + 1)
+                self.ended_on_heading = True
+                return i + 2
+        return None
+
+    def target(self, parent: nodes.Element | None) -> nodes.Element:
+        if parent is None:
+            self.ended_on_heading = False
+            return self.current
+        return parent
+
+    def section(self, title: str, underline: str, lineno: int) -> None:
+        """A section heading at ``lineno``, placed as docutils' check_subsection places it."""
+        if utils.column_width(title) > len(underline) or not title:
+            raise _Fallback("underline")
+        styles = self.memo.title_styles
+        parents = self.current.section_hierarchy()
+        old = len(parents)
+        style = underline[0]
+        new = styles.index(style) + 1 if style in styles else len(styles) + 1
+        if new > old + 1:
+            raise _Fallback("title level")
+        if new <= old:
+            self.current = parents[new - old - 1].parent
+            self.memo.section_level = new - 1
+        if new > len(styles):
+            styles.append(style)
+        section = nodes.section()
+        parent = self.current
+        # Docutils is on the underline when it adds the section (setup_child reads the line).
+        self.document.note_source(self.document["source"], lineno)
+        parent += section
+        textnodes, messages = self.memo.inliner.parse(title, lineno, self.memo, parent)
+        heading = nodes.title(title, "", *textnodes)
+        section["names"].append(nodes.fully_normalize_name(heading.astext()))
+        section += heading
+        section += messages
+        self.document.note_implicit_target(section, section)
+        self.current = section
+        self.memo.section_level += 1
+
+    def delegate(self, start: int, end: int, base: int, parent: nodes.Element | None,
+                 top: bool) -> None:
+        """Lines ``start:end`` parsed by docutils, at their place in the page."""
+        if top:
+            for k in range(start, end - 1):
+                if self.indent[k] == 0 and _ADORNMENT.match(self.data[k + 1]):
+                    raise _Fallback("a title docutils would read as a section")
+        start = self.paragraphs(start, end, base, self.target(parent))
+        if start >= end:
+            return
+        block = self.lines[start:end]
+        if base:
+            block.trim_left(base)
+        self.machine.line_offset = start
+        self.body.nested_parse(block, start, self.target(parent), match_titles=False)
+
+    def paragraphs(self, start: int, end: int, base: int, parent: nodes.Element) -> int:
+        """Parse the plain paragraphs that lines ``start:end`` begin with; return where the
+        first thing that is not one starts (docutils parses the rest)."""
+        data, indent = self.data, self.indent
+        while start < end:
+            if indent[start] < 0:
+                start += 1
+                continue
+            stop = start
+            while stop < end and indent[stop] == base:
+                stop += 1
+            if stop < end and indent[stop] >= 0:
+                return start  # an indented line follows: a definition list, a quote, ...
+            lines = [data[k][base:] for k in range(start, stop)]
+            first = lines[0]
+            rubric = _RUBRIC.match(first) if stop == start + 1 else None
+            if rubric is not None:
+                # A rubric of one line: what docutils' rubric directive makes of it.
+                text = rubric.group(1)
+                textnodes, messages = self.memo.inliner.parse(text, start + 1, self.memo,
+                                                              parent)
+                node: nodes.Element = nodes.rubric(text, "", *textnodes)
+            else:
+                if any(pattern.match(first) for pattern in self.starts) or \
+                        any(_LINE.match(x) for x in lines):
+                    return start
+                text = "\n".join(lines).rstrip()
+                if text.endswith("::"):
+                    return start
+                textnodes, messages = self.memo.inliner.parse(text, start + 1, self.memo,
+                                                              parent)
+                node = nodes.paragraph(text, "", *textnodes)
+            node.source, node.line = self.document["source"], start + 1
+            parent += node
+            parent += messages
+            start = stop
+        return start
 
 
 def _settings(lang: str) -> Any:
@@ -489,10 +839,36 @@ def _clean_tree(document: nodes.document, report: Callable[[str, nodes.Node], No
             section.parent.remove(section)
 
 
+def _parse_structure(parser: Parser, rst: str, document: nodes.document,
+                     own: frozenset[int]) -> bool:
+    """Parse ``rst`` with :class:`_StructuralParse`; False (nothing kept) when it gives up."""
+    from docutils.statemachine import string2lines
+
+    parser.setup_parse(rst, document)
+    try:
+        lines = string2lines(rst, tab_width=document.settings.tab_width,
+                             convert_whitespace=True)
+        # Lines as the page wrote them (a U+2028 in a text would split one: ``own`` would
+        # no longer match), none over docutils' length limit.
+        limit = document.settings.line_length_limit
+        if len(lines) != rst.count("\n") + (not rst.endswith("\n")) or \
+                any(len(x) > limit for x in lines):
+            return False
+        try:
+            _StructuralParse(lines, document, own).run()
+        except _Fallback:
+            return False
+        finally:
+            _LOCAL_ROLES.pop("", None)  # as docutils' parse does: no default role carried over
+        return True
+    finally:
+        parser.finish_parse()
+
+
 def _publish(rst: str, source: str, lang: str,
              doc: RstDocument | None) -> tuple[str, list[tuple[int, int | None, str]]]:
     """Body HTML of ``rst``, and docutils' complaints as (level, RST line, message)."""
-    parser, writer = Parser(), Writer()
+    parser, writer = Parser(inliner=_Inliner()), Writer()
     reader: Reader[str] = Reader(parser=parser)
     settings = _settings(lang)
     document = utils.new_document(source, settings)
@@ -508,7 +884,21 @@ def _publish(rst: str, source: str, lang: str,
         found.append((2, _line_of(node), message))
 
     document.reporter.attach_observer(observe)
-    parser.parse(rst, document)
+    # Docutils keeps the roles a text defines (".. role::") for the whole process: a page must
+    # not see another page's, whichever pages a process happened to publish before it.
+    known_roles = dict(_LOCAL_ROLES)
+    try:
+        if doc is None or not _parse_structure(parser, rst, document, doc.own):
+            if doc is not None:  # the structural parse gave up: start again on a new document
+                document = utils.new_document(source, settings)
+                found.clear()
+                document.reporter.attach_observer(observe)
+                _LOCAL_ROLES.clear()
+                _LOCAL_ROLES.update(known_roles)
+            parser.parse(rst, document)
+    finally:
+        _LOCAL_ROLES.clear()
+        _LOCAL_ROLES.update(known_roles)
     document.transformer.populate_from_components((reader, parser, writer))
     if doc is not None:
         document.transformer.add_transform(_Anchors, doc=doc, report=report)
