@@ -63,8 +63,10 @@ def _parse(doc: RstDocument, fast: bool, transforms: bool,
     when the structural parse gives up, unless it ``must`` not) or by docutils alone."""
     settings_ = render_html._settings(doc.lang)
     found: list[Any] = []
+    made: list[Any] = []  # every message, at any level
 
     def observe(msg: nodes.system_message) -> None:
+        made.append(msg)
         if msg["level"] >= 2:
             found.append((msg["level"], msg.get("line"), msg.astext()))
 
@@ -72,7 +74,7 @@ def _parse(doc: RstDocument, fast: bool, transforms: bool,
     document.reporter.attach_observer(observe)
     known_roles = dict(roles._roles)  # as render_html does: a page's roles are its own
     try:
-        tree = _parse_only(doc, fast, transforms, must, document, found, observe)
+        tree = _parse_only(doc, fast, transforms, must, document, found, made, observe)
     finally:
         roles._roles.clear()
         roles._roles.update(known_roles)
@@ -80,7 +82,7 @@ def _parse(doc: RstDocument, fast: bool, transforms: bool,
 
 
 def _parse_only(doc: RstDocument, fast: bool, transforms: bool, must: bool,
-                document: nodes.document, found: list[Any],
+                document: nodes.document, found: list[Any], made: list[Any],
                 observe: Callable[[nodes.system_message], None]) -> list[str]:
     settings_ = document.settings
     if fast:
@@ -90,6 +92,7 @@ def _parse_only(doc: RstDocument, fast: bool, transforms: bool, must: bool,
             document = utils.new_document("page.rst", settings_)
             document.reporter.attach_observer(observe)
             found.clear()
+            made.clear()
             parser.parse(doc.text, document)
     else:
         parser = Parser()
@@ -97,7 +100,9 @@ def _parse_only(doc: RstDocument, fast: bool, transforms: bool, must: bool,
     if transforms:
         writer = Writer()
         document.transformer.populate_from_components((Reader(parser=parser), parser, writer))
-        document.transformer.add_transform(render_html._Anchors, doc=doc,
+        # render_html drops the transforms with nothing to do; docutils alone runs them all.
+        document.transformer.add_transform(render_html._Anchors, doc=doc, lean=fast,
+                                           messages=lambda: len(made),
                                            report=lambda m, n: found.append((m, n.line)))
         document.transformer.apply_transforms()
     render_html._LIST_MACHINES.clear()
@@ -300,3 +305,26 @@ def test_a_page_the_structural_parse_does_not_expect_falls_back() -> None:
     assert not render_html._parse_structure(Parser(), changed.text, document, changed.own)
     html, _found = render_html.page_of(changed, "interface")
     assert "text right under the heading" in html
+
+
+def test_transforms_with_nothing_to_do_are_dropped() -> None:
+    """On a page of plain texts and links, docutils' walks for targets, comments, transitions,
+    admonitions, substitutions and named references are not run; with a target they are."""
+    from docutils.transforms import references
+
+    def applied(text: str, lean: bool) -> set[type]:
+        doc = replace(DOCUMENTS[0][1], text=text)
+        document = utils.new_document("page.rst", render_html._settings(doc.lang))
+        parser = Parser(inliner=render_html._Inliner())
+        assert render_html._parse_structure(parser, doc.text, document, doc.own)
+        document.transformer.populate_from_components((Reader(parser=parser), parser, Writer()))
+        document.transformer.add_transform(render_html._Anchors, doc=doc, lean=lean,
+                                           messages=lambda: 0, report=lambda m, n: None)
+        document.transformer.apply_transforms()
+        return {entry[1] for entry in document.transformer.applied}
+
+    text = DOCUMENTS[0][1].text
+    assert references.DanglingReferences not in applied(text, True)
+    assert references.DanglingReferences in applied(text, False)
+    with_target = text + "\n.. container:: text\n\n   see target_\n\n   .. _target: http://x.org\n"
+    assert references.DanglingReferences in applied(with_target, True)
