@@ -26,7 +26,7 @@ from docutils.parsers.rst.directives import tables
 from docutils.readers.standalone import Reader
 from docutils.transforms import Transform, misc, parts, references, universal, writer_aux
 from docutils.utils import SystemMessagePropagation, punctuation_chars
-from docutils.writers.html5_polyglot import Writer
+from docutils.writers.html5_polyglot import HTMLTranslator, Writer
 
 from stdkit.diagnostics import Diagnostic, Severity, sort_diagnostics
 from stdkit.render import Catalogue, RstDocument, Where, labels
@@ -606,6 +606,39 @@ class _StructuralParse:
         return start
 
 
+class _Translator(HTMLTranslator):
+    """docutils' HTML5 translator, finding its method for each node once per node class.
+
+    docutils looks the method up by name for every node it visits and leaves, and formats a
+    debug message each time that is only shown with debugging on (never, here).
+    """
+
+    def __init__(self, document: nodes.document) -> None:
+        super().__init__(document)
+        self._visits: dict[type, Callable[[nodes.Node], Any]] = {}
+        self._departures: dict[type, Callable[[nodes.Node], Any]] = {}
+
+    def dispatch_visit(self, node: nodes.Node) -> Any:
+        method = self._visits.get(type(node))
+        if method is None:
+            method = getattr(self, "visit_" + type(node).__name__, self.unknown_visit)
+            self._visits[type(node)] = method
+        return method(node)
+
+    def dispatch_departure(self, node: nodes.Node) -> Any:
+        method = self._departures.get(type(node))
+        if method is None:
+            method = getattr(self, "depart_" + type(node).__name__, self.unknown_departure)
+            self._departures[type(node)] = method
+        return method(node)
+
+
+def _writer() -> Writer:
+    writer = Writer()
+    writer.translator_class = _Translator
+    return writer
+
+
 def _settings(lang: str) -> Any:
     """Docutils settings for untrusted input: no raw, no files, no config files, no embedding."""
     settings = frontend.get_default_settings(Parser, Reader, Writer)
@@ -926,7 +959,7 @@ def _parse_structure(parser: Parser, rst: str, document: nodes.document,
 def _publish(rst: str, source: str, lang: str,
              doc: RstDocument | None) -> tuple[str, list[tuple[int, int | None, str]]]:
     """Body HTML of ``rst``, and docutils' complaints as (level, RST line, message)."""
-    parser, writer = Parser(inliner=_Inliner()), Writer()
+    parser, writer = Parser(inliner=_Inliner()), _writer()
     reader: Reader[str] = Reader(parser=parser)
     settings = _settings(lang)
     document = utils.new_document(source, settings)
