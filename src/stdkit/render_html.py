@@ -9,6 +9,7 @@ of tags, attributes and classes this module emits, and served under a strict CSP
 
 from __future__ import annotations
 
+import gc
 import html
 import io
 import re
@@ -959,6 +960,29 @@ def _parse_structure(parser: Parser, rst: str, document: nodes.document,
 def _publish(rst: str, source: str, lang: str,
              doc: RstDocument | None) -> tuple[str, list[tuple[int, int | None, str]]]:
     """Body HTML of ``rst``, and docutils' complaints as (level, RST line, message)."""
+    # A page's tree is tens of thousands of nodes linked to their parents: the collector
+    # would walk it again and again while it grows, and once more to find it is garbage.
+    # It waits instead, and the tree is taken apart when the page is written (freed at once).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _publish_tree(rst, source, lang, doc)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _dismantle(document: nodes.document) -> None:
+    """Cut every parent link of a written tree, so that it is freed without the collector."""
+    for element in _elements(document):
+        for child in element.children:
+            child.parent = None
+        element.document = None  # type: ignore[assignment]
+    vars(document).clear()
+
+
+def _publish_tree(rst: str, source: str, lang: str,
+                  doc: RstDocument | None) -> tuple[str, list[tuple[int, int | None, str]]]:
     parser, writer = Parser(inliner=_Inliner()), _writer()
     reader: Reader[str] = Reader(parser=parser)
     settings = _settings(lang)
@@ -1002,10 +1026,13 @@ def _publish(rst: str, source: str, lang: str,
     _clean_tree(document, report, doc.own if doc is not None else None)
     writer.write(document, StringOutput(encoding="unicode"))
     writer.assemble_parts()
+    body = str(writer.parts["body"])
     # The machines kept for reuse still point at this document through their states: let it go.
     _LIST_MACHINES.clear()
     states.RSTState.nested_sm_cache.clear()
-    return str(writer.parts["body"]), found
+    _dismantle(document)
+    vars(writer).clear()
+    return body, found
 
 
 def sanitise(fragment: str) -> str:
