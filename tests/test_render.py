@@ -562,6 +562,7 @@ def test_first_pass_shared_between_processes(tmp_path: Path,
     shared = Catalogue(render.LazyStandards(load_repository(root, standards=False), ids), ids)
     assert shared.facts == alone.facts and shared.sizes == alone.sizes
     assert shared.verifiers == alone.verifiers and shared.verifiers
+    assert shared.cards == alone.cards and shared.cards.keys() == set(ids)
     monkeypatch.setattr(render, "PARALLEL_OBJECTS", 0)
     two_site = render_site(render.LazyStandards(load_repository(root, standards=False), ids),
                            keep=2)

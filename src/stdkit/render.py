@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from docutils.utils import column_width
 from docutils.utils.punctuation_chars import closers, closing_delimiters, delimiters, openers
@@ -271,8 +271,9 @@ def page_language(standard: Standard, lang: str | None) -> str:
     return standard.languages[0] if standard.languages else "en"
 
 
-# How many standards a lazily read site holds at a time: the page's own and those it refers to.
-LAZY_KEEP = 4
+# How many standards a lazily read site holds at a time: a page reads only its own (it sees the
+# others through their cards, see Cards).
+LAZY_KEEP = 1
 
 
 class LazyStandards(Mapping[str, Standard]):
@@ -338,10 +339,77 @@ def _facts(std: Standard) -> Standard:
                    drafters=(), proposer=(), part_ids=(), parts=(), waive={})
 
 
+# The fields that label a reference to an object of another standard (_Page.role, _Page.label);
+# a page knows any other object of another standard by its class and id alone.
+_CARD_FIELDS: dict[type[Obj], tuple[str, ...]] = {
+    Clause: ("type", "title"), Term: ("term",), Reference: ("designation",),
+    Signal: ("name",), Message: ("name",), EvidenceType: ("name",),
+}
+# An object's card: its class, and the values of its class's _CARD_FIELDS.
+_Card = tuple[type[Obj], tuple[str | Text | None, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Cards:
+    """A standard as the pages of the other standards see it: the card of each object id (of
+    the first object of that id, as :meth:`Catalogue.index` keeps it) and the numbers of its
+    clauses and terms.
+
+    A card holds no content, children or positions (nothing is reported about another
+    standard's objects), only what labels a reference: tuples and strings, about 150 bytes an
+    object with its id and number, which pickle fast from the processes of the first pass.
+    """
+
+    origin: Origin
+    cards: dict[str, _Card]
+    numbers: dict[str, str]
+
+    @classmethod
+    def of(cls, std: Standard) -> Cards:
+        """The cards of ``std``, in one walk over its objects."""
+        numbers = numbering(std)
+        origin = Origin(std.origin.file)
+        cards: dict[str, _Card] = {}
+        bare: dict[type[Obj], _Card] = {}  # one card for all of a class with nothing to show
+        for obj, _parent in std.objects():
+            if not obj.id or obj.id in cards:
+                continue
+            kind = type(obj)
+            values = tuple(_shown(obj, name, numbers, origin)
+                           for name in _CARD_FIELDS.get(kind, ()))
+            if any(value is not None for value in values):
+                cards[obj.id] = (kind, values)
+            else:
+                cards[obj.id] = bare.setdefault(kind, (kind, values))
+        return cls(origin, cards, numbers)
+
+    def get(self, oid: str) -> Obj | None:
+        """The object ``oid`` as its card shows it: of its class, with the fields that label
+        it (a fresh object each time; its origin is the standard's own file)."""
+        card = self.cards.get(oid)
+        if card is None:
+            return None
+        kind, values = card
+        shown: dict[str, Any] = dict(zip(_CARD_FIELDS.get(kind, ()), values, strict=True))
+        return kind(oid, self.origin, **shown)
+
+
+def _shown(obj: Obj, name: str, numbers: Mapping[str, str],
+           origin: Origin) -> str | Text | None:
+    """The value of field ``name`` of ``obj`` for its card (a text without its document)."""
+    if name == "title" and isinstance(obj, Clause) and obj.type not in UNNUMBERED_TYPES \
+            and obj.id in numbers:
+        return None  # a numbered clause is labelled by its number, never by its title
+    value: str | Text | None = getattr(obj, name)
+    if isinstance(value, Text):
+        return Text(value.values, origin, value.plain)
+    return value
+
+
 # What the catalogue's first pass keeps of one standard: its id, its metadata, its number
-# of objects, and ((standard, provision id), case id) for each provision one of its cases
-# verifies.
-_Survey = list[tuple[str, Standard, int, list[tuple[tuple[str, str], str]]]]
+# of objects, ((standard, provision id), case id) for each provision one of its cases
+# verifies, and its cards.
+_Survey = list[tuple[str, Standard, int, list[tuple[tuple[str, str], str]], Cards]]
 # Below this many standards read lazily, the first pass is not shared between processes.
 PARALLEL_SURVEY = 8
 
@@ -358,7 +426,7 @@ def _survey(standards: Mapping[str, Standard], chosen: Sequence[str]) -> _Survey
                 for target, _o in obj.verifies:
                     other, _, pid = target.rpartition(":")
                     verified.append(((other or sid, pid), obj.id))
-        found.append((sid, _facts(std), size, verified))
+        found.append((sid, _facts(std), size, verified, Cards.of(std)))
         del std
         if isinstance(standards, LazyStandards):
             standards.release()  # one standard at a time through this pass
@@ -396,8 +464,9 @@ class Catalogue:
     ``standards`` may read each standard only when asked for and forget it later
     (:class:`LazyStandards`): the catalogue goes through them once at the start for what every
     page needs of all of them (the cases verifying each provision, the metadata shown on the
-    index and in references, the size of each), and then holds the indexes and numbering of
-    at most ``keep`` standards at a time (all of them when ``keep`` is None).
+    index and in references, the size of each, the numbers and the cards of their objects),
+    so that a page reads no standard but its own; it holds the indexes of at most ``keep``
+    standards at a time (all of them when ``keep`` is None).
     """
 
     def __init__(self, standards: Mapping[str, Standard], published: Iterable[str], *,
@@ -407,15 +476,15 @@ class Catalogue:
         self.keep = keep
         self._index: dict[str, dict[str, Obj]] = {}
         self._parents: dict[str, dict[str, Obj | None]] = {}
-        self._numbers: dict[str, dict[str, str]] = {}
-        self._recent: dict[str, None] = {}  # standards with an index or numbering, LRU first
+        self._recent: dict[str, None] = {}  # standards with an index, least recently used first
         # (standard, provision id) -> (standard, id) of every case that verifies it.
         self.verifiers: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.facts: dict[str, Standard] = {}
         self.sizes: dict[str, int] = {}
+        self.cards: dict[str, Cards] = {}
         for survey in _surveys(standards, sorted(standards)):
-            for sid, facts, size, verified in survey:
-                self.facts[sid], self.sizes[sid] = facts, size
+            for sid, facts, size, verified, cards in survey:
+                self.facts[sid], self.sizes[sid], self.cards[sid] = facts, size, cards
                 for key, case in verified:
                     self.verifiers.setdefault(key, []).append((sid, case))
 
@@ -426,19 +495,20 @@ class Catalogue:
             while len(self._recent) > self.keep:
                 old = next(iter(self._recent))
                 del self._recent[old]
-                for held in (self._index, self._parents, self._numbers):
-                    held.pop(old, None)
+                self._index.pop(old, None)
+                self._parents.pop(old, None)
 
     def release(self) -> None:
-        """Let go of the indexes and numbering held, and of the standards if read lazily."""
+        """Let go of the indexes held, and of the standards if read lazily."""
         self._index.clear()
         self._parents.clear()
-        self._numbers.clear()
         self._recent.clear()
         if isinstance(self.standards, LazyStandards):
             self.standards.release()
 
     def index(self, sid: str) -> dict[str, Obj]:
+        """The objects of ``sid`` by id (the first of each id), read from the standard itself:
+        a page asks for its own; it sees the others through :attr:`cards`."""
         self._used(sid)
         if sid not in self._index:
             index: dict[str, Obj] = {}
@@ -455,18 +525,17 @@ class Catalogue:
         return self._parents[sid].get(oid)
 
     def numbers(self, sid: str) -> dict[str, str]:
-        self._used(sid)
-        if sid not in self._numbers:
-            self._numbers[sid] = numbering(self.standards[sid])
-        return self._numbers[sid]
+        """The numbers of the clauses and terms of ``sid`` by id (found by the first pass)."""
+        return self.cards[sid].numbers
 
     def lookup(self, here: str, target: str) -> tuple[str, Obj] | None:
-        """Resolve ``ID`` or ``standard-id:ID`` from the standard ``here``."""
+        """Resolve ``ID`` or ``standard-id:ID`` from the standard ``here``: an object of
+        ``here`` itself, or the card of an object of another standard (never read again)."""
         sid, _, oid = target.rpartition(":")
         sid = sid or here
         if sid not in self.facts:
             return None
-        obj = self.index(sid).get(oid)
+        obj = self.index(sid).get(oid) if sid == here else self.cards[sid].get(oid)
         return (sid, obj) if obj is not None else None
 
     def uri(self, here: str, sid: str, oid: str) -> str | None:
