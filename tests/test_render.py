@@ -567,3 +567,23 @@ def test_first_pass_shared_between_processes(tmp_path: Path,
     two_site = render_site(render.LazyStandards(load_repository(root, standards=False), ids),
                            keep=2)
     assert two_site == one_site
+
+
+def test_first_pass_taken_from_surveys_made_before() -> None:
+    """Standards surveyed already (by the validation gate) are not surveyed again, and the
+    catalogue is the same as one that surveyed them all itself."""
+    repo = load_repository(CASES / "verification")
+    ids = sorted(repo.standards)
+    made = {sid: render.survey(repo.standards[sid]) for sid in ids[::2]}
+    seen: list[str] = []
+
+    class Watched(dict[str, render.Standard]):
+        def __getitem__(self, sid: str) -> render.Standard:
+            seen.append(sid)
+            return super().__getitem__(sid)
+
+    mixed = Catalogue(Watched(repo.standards), ids, surveyed=made)
+    alone = Catalogue(repo.standards, ids)
+    assert not set(seen) & set(made)
+    assert mixed.facts == alone.facts and mixed.sizes == alone.sizes
+    assert mixed.verifiers == alone.verifiers and mixed.cards == alone.cards

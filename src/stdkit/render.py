@@ -406,28 +406,34 @@ def _shown(obj: Obj, name: str, numbers: Mapping[str, str],
     return value
 
 
-# What the catalogue's first pass keeps of one standard: its id, its metadata, its number
-# of objects, ((standard, provision id), case id) for each provision one of its cases
-# verifies, and its cards.
-_Survey = list[tuple[str, Standard, int, list[tuple[tuple[str, str], str]], Cards]]
+# What the catalogue's first pass keeps of one standard: its metadata, its number of objects,
+# ((standard, provision id), case id) for each provision one of its cases verifies, and its
+# cards.
+Survey = tuple[Standard, int, list[tuple[tuple[str, str], str]], Cards]
+_Survey = list[tuple[str, Survey]]
 # Below this many standards read lazily, the first pass is not shared between processes.
 PARALLEL_SURVEY = 8
+
+
+def survey(std: Standard) -> Survey:
+    """What every page needs of ``std``: the catalogue's first pass over one standard (which
+    the validation gate's processes also run on the standards they read anyway, see
+    :func:`stdkit.validate.validate_paths`)."""
+    size = 0
+    verified: list[tuple[tuple[str, str], str]] = []
+    for obj, _parent in std.objects():
+        size += 1
+        if isinstance(obj, Case):
+            for target, _o in obj.verifies:
+                other, _, pid = target.rpartition(":")
+                verified.append(((other or std.id, pid), obj.id))
+    return _facts(std), size, verified, Cards.of(std)
 
 
 def _survey(standards: Mapping[str, Standard], chosen: Sequence[str]) -> _Survey:
     found: _Survey = []
     for sid in chosen:
-        std = standards[sid]
-        size = 0
-        verified: list[tuple[tuple[str, str], str]] = []
-        for obj, _parent in std.objects():
-            size += 1
-            if isinstance(obj, Case):
-                for target, _o in obj.verifies:
-                    other, _, pid = target.rpartition(":")
-                    verified.append(((other or sid, pid), obj.id))
-        found.append((sid, _facts(std), size, verified, Cards.of(std)))
-        del std
+        found.append((sid, survey(standards[sid])))
         if isinstance(standards, LazyStandards):
             standards.release()  # one standard at a time through this pass
     return found
@@ -470,7 +476,7 @@ class Catalogue:
     """
 
     def __init__(self, standards: Mapping[str, Standard], published: Iterable[str], *,
-                 keep: int | None = None) -> None:
+                 keep: int | None = None, surveyed: Mapping[str, Survey] | None = None) -> None:
         self.standards = standards
         self.published = frozenset(published)
         self.keep = keep
@@ -482,11 +488,16 @@ class Catalogue:
         self.facts: dict[str, Standard] = {}
         self.sizes: dict[str, int] = {}
         self.cards: dict[str, Cards] = {}
-        for survey in _surveys(standards, sorted(standards)):
-            for sid, facts, size, verified, cards in survey:
-                self.facts[sid], self.sizes[sid], self.cards[sid] = facts, size, cards
-                for key, case in verified:
-                    self.verifiers.setdefault(key, []).append((sid, case))
+        # The first pass over the standards not surveyed already (by the validation gate).
+        known = surveyed or {}
+        found: dict[str, Survey] = {}
+        for chunk in _surveys(standards, [s for s in sorted(standards) if s not in known]):
+            found.update(chunk)
+        for sid in sorted(standards):
+            facts, size, verified, cards = known[sid] if sid in known else found[sid]
+            self.facts[sid], self.sizes[sid], self.cards[sid] = facts, size, cards
+            for key, case in verified:
+                self.verifiers.setdefault(key, []).append((sid, case))
 
     def _used(self, sid: str) -> None:
         self._recent.pop(sid, None)
@@ -1589,17 +1600,19 @@ def render_site(
     fmt: str = "html", lang: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     cache: PageCache | None = None, keep: int | None = None,
+    surveyed: Mapping[str, Survey] | None = None,
 ) -> Site:
     """Render ``selected`` standards (default: all) to a site of RST or HTML files.
 
     With ``cache``, an HTML page whose RST document is byte for byte one rendered before is
     taken from it (the page is a function of that document only). With ``keep``, the
-    catalogue holds the indexes of that many standards at a time (for :class:`LazyStandards`).
+    catalogue holds the indexes of that many standards at a time (for :class:`LazyStandards`);
+    ``surveyed`` is the first pass over some standards made already (:func:`survey`).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     chosen = sorted(selected if selected is not None else standards)
-    cat = Catalogue(standards, chosen, keep=keep)
+    cat = Catalogue(standards, chosen, keep=keep, surveyed=surveyed)
     files: dict[str, bytes] = {}
     diagnostics: list[Diagnostic] = []
     index_lang = lang or next((cat.facts[s].languages[0] for s in chosen
