@@ -5,6 +5,11 @@ image embedding off; after parsing, anchors are set on the tree, links other tha
 mailto and relative ones are unlinked, and docutils' own warnings become diagnostics at the YAML
 line the text came from. The HTML docutils writes is then cleaned by nh3 against the short list
 of tags, attributes and classes this module emits, and served under a strict CSP.
+
+The page's RST is the one source: what stdkit wrote around the drafts' texts (containers,
+classes, headings, rubrics, plain paragraphs, links) is parsed here into the nodes docutils
+would make of it, the rest by docutils' own parser, and docutils transforms and writes the
+tree. ``tests/test_render_fast.py`` holds the two parses equal.
 """
 
 from __future__ import annotations
