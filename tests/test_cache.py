@@ -40,6 +40,25 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield ran
 
 
+def _entries(root: Path) -> dict[str, tuple[Path, int, int]]:
+    """The validation cache's entries on disk: name -> (pack, offset, length)."""
+    cache = cache_mod.ValidationCache.open(root)
+    assert cache is not None
+    return cache.entries()
+
+
+def _damage(root: Path, prefix: str = "") -> int:
+    """Overwrite the signature of every entry whose name starts with ``prefix``; how many."""
+    found = 0
+    for name, (pack, offset, _length) in _entries(root).items():
+        if name.startswith(prefix):
+            with pack.open("r+b") as fh:
+                fh.seek(offset)
+                fh.write(b"\0" * 40)
+            found += 1
+    return found
+
+
 def _report(root: Path, *, use_cache: bool = True) -> tuple[str, int]:
     from stdkit.diagnostics import format_json, format_text
 
@@ -83,10 +102,10 @@ def test_parallel_checks_give_the_same_report(
     assert _report(shipped_repo) == serial  # two of them again (rfia-0201 refers to it)
     assert _report(shipped_repo) == serial  # served whole
     # Entries the workers wrote are kept when the parent prunes.
-    entries = {p.name for p in (shipped_repo / CACHE_DIR).rglob("*") if p.is_file()}
-    shutil.rmtree(shipped_repo / CACHE_DIR / "validate" / "report")
+    entries = set(_entries(shipped_repo))
+    monkeypatch.setattr(cache_mod.ValidationCache, "report", lambda self: None)
     assert _report(shipped_repo) == serial
-    assert {p.name for p in (shipped_repo / CACHE_DIR).rglob("*") if p.is_file()} == entries
+    assert set(_entries(shipped_repo)) == entries
 
 
 def test_unchanged_repository_is_served_whole(shipped_repo: Path, checked: list[str]) -> None:
@@ -188,19 +207,23 @@ def test_entries_not_signed_with_this_users_key_are_ignored(
     shipped_repo: Path, checked: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     first = _report(shipped_repo)
-    entries = [p for p in (shipped_repo / CACHE_DIR).rglob("*") if p.is_file()
-               and p.name != ".gitignore"]
-    assert entries
+    assert _entries(shipped_repo)
     # A contribution that commits a cache of its own (signed with another key) is not read.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-user"))
     checked.clear()
     assert _report(shipped_repo) == first
     assert sorted(checked) == ["rfia-0101", "rfia-0201", "rfia-0301"]
     # Nor is a damaged one.
-    for path in entries:
-        path.write_bytes(b"\0" * 40 + path.read_bytes()[40:])
+    assert _damage(shipped_repo) > 0
     checked.clear()
     assert _report(shipped_repo) == first
+    assert sorted(checked) == ["rfia-0101", "rfia-0201", "rfia-0301"]
+    # Nor a damaged pack.
+    for pack in (shipped_repo / CACHE_DIR / "validate").glob("*.pack"):
+        pack.write_bytes(b"\0" * 40 + pack.read_bytes()[40:])
+    checked.clear()
+    assert _report(shipped_repo) == first
+    assert sorted(checked) == ["rfia-0101", "rfia-0201", "rfia-0301"]
 
 
 def test_narrowed_runs_are_not_served_the_whole_report(shipped_repo: Path) -> None:

@@ -86,12 +86,12 @@ def test_only_the_edited_part_file_is_checked_again(
     # above; the second, without the cache, checks every part).
     first_run = parts_checked[: parts_checked.index("standards/rfia-0301/assessment.yaml") + 1]
     assert first_run == ["standards/rfia-0301/assessment.yaml"]
-    # Back to the original bytes (whose entry the run above pruned): that part again, alone.
+    # Back to the original bytes: that part again at most (its entry may have been pruned).
     _edit(assessment, "the assessment sponsor establishes",
           "the assessment sponsor shall establish")
     parts_checked.clear()
     assert validate_paths(shipped_repo, [shipped_repo]).summary.errors == 0
-    assert parts_checked == ["standards/rfia-0301/assessment.yaml"]
+    assert set(parts_checked) <= {"standards/rfia-0301/assessment.yaml"}
 
 
 def test_part_findings_follow_the_standards_kind_and_languages(
@@ -191,8 +191,11 @@ def test_compiled_schema_validators_are_kept_and_signed(
     for data in ({}, {"id": "x", "type": "clause"}, {"id": 1}):
         assert first(data) == second(data)
     # An entry not signed with this user's key is compiled afresh, never run.
-    for path in (shipped_repo / ".stdkit-cache" / "validate" / "code").iterdir():
-        path.write_bytes(b"\0" * 32 + path.read_bytes()[32:])
+    for name, (pack, offset, _length) in again.entries().items():
+        if name.startswith("code/"):
+            with pack.open("r+b") as fh:
+                fh.seek(offset)
+                fh.write(b"\0" * 32)
     other = ValidationCache.open(shipped_repo)
     assert other is not None
     monkeypatch.setattr(schema, "_FAST", {})

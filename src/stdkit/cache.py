@@ -7,8 +7,12 @@ Entries of these kinds, each keyed by everything its result depends on:
 * a read document (parse) and its schema findings, by the file's path and content, the size
   limit and the code digest;
 * the findings of the part checks of one part (see :mod:`stdkit.rules`: verbal forms, languages
-  … of one part file), by the part file's path and content, the size limit, the standard's
-  languages and kind and the code digest: a part check sees nothing else;
+  … of one part file), with the facts the standard checks need of the part
+  (:mod:`stdkit.rules.facts`) and what reading the file gave (the loader's findings, whether it
+  read cleanly), by the part file's path and content, the size limit, the standard's languages
+  and kind and the code digest: none of them depends on anything else. A standard checked
+  again because one of its files changed reads that file only; the entries of the others stand
+  in for them (:meth:`ValidationCache.stand_in`);
 * the index of one standard (the id, class and designation of each of its objects, what the
   checks of other standards look up in it), by the content of its folder, the settings and the
   code digest: a standard whose folder did not change is not read to answer those lookups;
@@ -27,6 +31,10 @@ Entries are written by stdkit only: each is signed with a key kept outside the r
 contribution could have committed, is ignored rather than read. A repository holding symbolic
 links under ``standards/`` is not cached at all (what a link shows can change with nothing in the
 repository changing). Every failure to read or write the cache is a miss, never an error.
+
+A run writes its new entries a standard's worth at a time, each batch as one pack file under
+``.stdkit-cache/validate/`` (see :class:`_Packs`): a first run makes a few dozen files, not
+thousands, and a lookup is one read at an offset.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import contextlib
 import hashlib
 import marshal
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -43,16 +52,18 @@ from typing import TYPE_CHECKING, Any
 from stdkit import schema
 from stdkit.diagnostics import Diagnostic, Severity, Summary
 from stdkit.fsio import CACHE_DIR
-from stdkit.loader import SETTINGS_FILE, STANDARDS_DIR, Repository, Source
+from stdkit.loader import SETTINGS_FILE, STANDARDS_DIR, Repository, Source, StandIn
 from stdkit.yamlio import Document, decode
 
 if TYPE_CHECKING:
-    from stdkit.rules import PartContext, PartMemo
+    from stdkit.rules import PartMemo
+    from stdkit.rules.facts import PartFacts
 
 # An entry of a standard's index: (object id, class name, designation of a reference).
 IndexEntry = tuple[str, str, str | None]
 
-FORMAT = b"stdkit-cache-1"
+FORMAT = b"stdkit-cache-2"
+_LEGACY = ("report", "doc", "code", "part", "index", "rules", "result")
 _SUFFIXES = (".yaml", ".yml")
 
 
@@ -188,8 +199,12 @@ class ValidationCache:
         self._pending: dict[str, tuple[str, Document, Any, dict[str, Any], bool]] = {}
         self._peers_used: dict[str, list[tuple[str, bytes]]] = {}
         self._parts_of: dict[str, list[str]] = {}  # standard id -> its part entries' names
+        # What reading each part file gave, by file: (the document's findings, its schema
+        # findings, whether it read cleanly), kept in its part entry.
+        self._read_as: dict[str, tuple[list[Any], list[Any], bool]] = {}
         self._new: dict[str, bytes] = {}
         self._used: set[str] = set()
+        self._packs = _Packs(self.dir)
 
     # -- opening and fingerprinting ------------------------------------------------------------
 
@@ -272,9 +287,8 @@ class ValidationCache:
     def _get(self, name: str) -> Any:
         blob = self._new.get(name)
         if blob is None:
-            try:
-                blob = (self.dir / name).read_bytes()
-            except OSError:
+            blob = self._packs.get(name)
+            if blob is None:
                 return None
         value = unseal(self._key, blob)
         if value is INVALID:
@@ -285,6 +299,11 @@ class ValidationCache:
     def _put(self, name: str, value: Any) -> None:
         self._new[name] = seal(self._key, value)
         self._used.add(name)
+
+    def entries(self) -> dict[str, tuple[Path, int, int]]:
+        """Every entry on disk: its name, the pack holding it, its offset and length there."""
+        return {name: (self.dir / pack, offset, length)
+                for name, (pack, offset, length) in self._packs.listing().items()}
 
     # -- level 1: the whole report ---------------------------------------------------------------
 
@@ -349,6 +368,8 @@ class ValidationCache:
             dirty = True
         if dirty:
             self._put(name, (state, schemas))
+        if kind == "part":
+            self._read_as[doc.file] = (state[5], schemas[kind], state[6])
         return found
 
     # -- compiled schema validators (see stdkit.schema.fast_validator) -------------------------
@@ -361,28 +382,59 @@ class ValidationCache:
 
     # -- the findings of one part's checks ------------------------------------------------------
 
+    def _part_name(
+        self, file: str, digest: bytes, max_bytes: int, languages: tuple[str, ...],
+        kind: str | None,
+    ) -> str:
+        return self._name("part", file, digest, str(max_bytes), repr(languages), repr(kind))
+
     def part_memo(self, standard_id: str, max_bytes: int) -> PartMemo:
         """What :func:`stdkit.rules.check_standard` asks for the part checks of one standard:
         their findings about a part, from an earlier run on the same part file (and languages
-        and kind), or worked out and remembered."""
+        and kind), or worked out and remembered with the part's facts."""
         names = self._parts_of[standard_id] = []
 
-        def memo(part: PartContext, compute: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
-            file = part.part.origin.file
-            digest = self.hashes.get(file)
-            if digest is None or part.part.origin.doc is None:
-                return compute()
-            name = self._name("part", file, digest, str(max_bytes), repr(part.languages),
-                              repr(part.kind))
+        def memo(
+            part: PartFacts, languages: tuple[str, ...], kind: str | None,
+            compute: Callable[[], list[Diagnostic]],
+        ) -> list[Diagnostic]:
+            digest = self.hashes.get(part.file)
+            if digest is None or part.doc is None:
+                return part.found if part.found is not None else compute()
+            name = self._part_name(part.file, digest, max_bytes, languages, kind)
             names.append(name)
+            if part.found is not None:  # its entry stood in for the file
+                self._used.add(name)
+                return part.found
             value = self._get(name)
-            if isinstance(value, list):
-                return [_diag_in(d) for d in value]
+            if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], list):
+                return [_diag_in(d) for d in value[0]]
             found = compute()
-            self._put(name, [_diag_out(d) for d in found])
+            read_as = self._read_as.get(part.file)
+            stand_in = None if read_as is None else (
+                part.id, read_as[0] + read_as[1], read_as[2], part.dump())
+            self._put(name, ([_diag_out(d) for d in found], stand_in))
             return found
 
         return memo
+
+    def stand_in(
+        self, file: str, max_bytes: int, languages: tuple[str, ...], kind: str | None
+    ) -> StandIn | None:
+        """What the loader needs of a part file it need not read (see
+        :func:`stdkit.loader.load_standard`): from the file's part entry, if there is one."""
+        digest = self.hashes.get(file)
+        if digest is None:
+            return None
+        value = self._get(self._part_name(file, digest, max_bytes, languages, kind))
+        if not isinstance(value, tuple) or len(value) != 2 or not isinstance(value[1], tuple):
+            return None
+        found, (part_id, read, ok, facts) = value
+        # The parse stays in the cache (pruning keeps what is used): a finding that needs a
+        # position in the file reads it from there, and so does the renderer.
+        self._used.add(self._name("doc", file, digest, str(max_bytes)))
+        return StandIn(part_id, [_diag_in(d) for d in read], ok, facts,
+                       [_diag_in(d) for d in found])
 
     def part_entries(self, standard_id: str) -> tuple[list[str], dict[str, bytes]]:
         """The names of a standard's part entries, and those of them written by this process
@@ -413,7 +465,7 @@ class ValidationCache:
 
     def store_index(self, repo: Repository, standard_id: str, index: list[IndexEntry]) -> None:
         name = self._index_name(repo, standard_id)
-        if name is not None and name not in self._new and not (self.dir / name).exists():
+        if name is not None and name not in self._new and not self._packs.has(name):
             self._put(name, index)
         elif name is not None:
             self._used.add(name)
@@ -522,7 +574,7 @@ class ValidationCache:
         for file, (name, _doc, state, schemas, dirty) in list(self._pending.items()):
             # Read, never schema-checked here: keep the parse, unless another process already
             # wrote the entry (with its schema findings too).
-            if dirty and not (self.dir / name).exists():
+            if dirty and not self._packs.has(name):
                 self._put(name, (state, schemas))
             self._pending[file] = (name, _doc, state, schemas, False)
         if not self._new and not prune:
@@ -532,20 +584,13 @@ class ValidationCache:
             ignore = self.root / CACHE_DIR / ".gitignore"
             if not ignore.exists():
                 _write(ignore, b"# stdkit's cache: never commit it\n*\n")
-            _write_entries(self.dir, self._new)
+            self._packs.write(self._new)
             if prune:
-                for path in self._entries():
-                    if path.relative_to(self.dir).as_posix() not in self._used:
-                        path.unlink(missing_ok=True)
+                self._packs.prune(self._used)
+                for sub in _LEGACY:  # entries one a file, as earlier versions kept them
+                    shutil.rmtree(self.dir / sub, ignore_errors=True)
         except OSError:
             return  # a read-only tree, a full disk: the next run recomputes
-
-    def _entries(self) -> Iterator[Path]:
-        for sub in ("report", "doc", "code", "part", "index", "rules", "result"):
-            folder = self.dir / sub
-            if folder.is_dir():  # not another run's temporary files
-                yield from (p for p in folder.iterdir() if p.is_file()
-                            and not p.name.startswith("."))
 
 
 class Recording(dict[str, Any]):
@@ -607,27 +652,189 @@ def _write(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
-def _write_entries(folder: Path, entries: Mapping[str, bytes]) -> None:
-    """Write each entry (``kind/name``) under ``folder`` as :func:`_write` does, with fewer
-    system calls: each kind's folder is made once, not once an entry."""
-    made: set[str] = set()
-    pid = os.getpid()
-    for name, data in entries.items():
-        kind, _, base = name.rpartition("/")
-        if kind not in made:
-            (folder / kind).mkdir(parents=True, exist_ok=True)
-            made.add(kind)
-        path = os.path.join(folder, name)
-        tmp = os.path.join(folder, kind, f".{base}.{pid}.tmp")
+class _Packs:
+    """Where the entries of a validation cache are kept: pack files of many entries each.
+
+    A run writes its new entries a few at a time (a standard's worth), each batch as one pack:
+    ``MAGIC``, the length of the header, the header (a marshalled mapping from entry name to
+    offset and length) and the sealed entries one after the other. A pack is named after a
+    digest of its content and written to a temporary file first, then renamed: it is there
+    whole or not at all. Making a file costs the file system far more than filling it
+    (much more so right after many were deleted), so a first run makes dozens of files, not
+    thousands; and a lookup is one read at an offset. Each entry stays sealed on its own, so a
+    damaged or foreign pack is only a miss.
+
+    The header of each pack is read on the first lookup, and the folder is listed again when a
+    lookup misses and the folder changed since (another process may have written the entry
+    meanwhile). Pruning drops the packs none of whose entries were used, and rewrites the used
+    entries of packs that are mostly unused, or small when there are many, into one (a first
+    run's packs, a standard's worth each and all used, stay as they are).
+    """
+
+    MAGIC = b"stdkit-pack-1\n"
+    SUFFIX = ".pack"
+    MANY = 32  # small packs beyond this many are merged when pruning, smallest first
+    SMALL = 1 << 20  # bytes
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.where: dict[str, tuple[str, int, int]] = {}  # entry -> (pack, offset, length)
+        self.packs: dict[str, dict[str, tuple[int, int]]] = {}  # pack -> its entries
+        self._listed: int | None = None  # the folder's mtime when it was last listed
+        self._fds: dict[str, int] = {}
+
+    def _refresh(self) -> None:
+        try:
+            stamp = os.stat(self.folder).st_mtime_ns
+        except OSError:
+            return
+        if stamp == self._listed:
+            return
+        self._listed = stamp
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        for name in sorted(names):
+            if name.endswith(self.SUFFIX) and not name.startswith(".") \
+                    and name not in self.packs:
+                self._read_header(name)
+
+    def _read_header(self, name: str) -> None:
+        magic = self.MAGIC
+        try:
+            with open(os.path.join(self.folder, name), "rb") as fh:
+                head = fh.read(len(magic) + 4)
+                size = int.from_bytes(head[len(magic):], "little")
+                if head[:len(magic)] != magic or size > 1 << 28:
+                    return
+                header = marshal.loads(fh.read(size))
+        except (OSError, EOFError, ValueError, TypeError):
+            return
+        if not isinstance(header, dict):
+            return
+        base = len(magic) + 4 + size
+        entries: dict[str, tuple[int, int]] = {}
+        for entry, place in header.items():
+            if (isinstance(entry, str) and isinstance(place, tuple) and len(place) == 2
+                    and all(isinstance(x, int) for x in place)):
+                entries[entry] = (base + place[0], place[1])
+                self.where.setdefault(entry, (name, base + place[0], place[1]))
+        self.packs[name] = entries
+
+    def listing(self) -> dict[str, tuple[str, int, int]]:
+        """Every entry of the packs on disk now: (pack, offset, length) by name."""
+        self._refresh()
+        return dict(self.where)
+
+    def has(self, entry: str) -> bool:
+        if entry not in self.where:
+            self._refresh()
+        return entry in self.where
+
+    def get(self, entry: str) -> bytes | None:
+        """The sealed entry ``entry``, or None."""
+        place = self.where.get(entry)
+        if place is None:
+            self._refresh()
+            place = self.where.get(entry)
+            if place is None:
+                return None
+        pack, offset, length = place
+        try:
+            data = self._read(pack, offset, length)
+        except OSError:
+            data = b""
+        if len(data) != length:
+            self.where.pop(entry, None)  # the pack went away (pruned by another run)
+            return None
+        return data
+
+    def _read(self, pack: str, offset: int, length: int) -> bytes:
+        path = os.path.join(self.folder, pack)
+        if not hasattr(os, "pread"):
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                return fh.read(length)
+        # One descriptor a pack, read at offsets: worker processes share them safely.
+        fd = self._fds.get(pack)
+        if fd is None:
+            fd = self._fds[pack] = os.open(path, os.O_RDONLY)
+        return os.pread(fd, length, offset)
+
+    def write(self, entries: Mapping[str, bytes]) -> str | None:
+        """Write ``entries`` (name -> sealed entry) as one pack; its name."""
+        if not entries:
+            return None
+        header: dict[str, tuple[int, int]] = {}
+        offset = 0
+        for entry, blob in entries.items():
+            header[entry] = (offset, len(blob))
+            offset += len(blob)
+        head = marshal.dumps(header)
+        parts = [self.MAGIC, len(head).to_bytes(4, "little"), head, *entries.values()]
+        digest = hashlib.blake2b(digest_size=20)
+        for part in parts:
+            digest.update(part)
+        name = digest.hexdigest() + self.SUFFIX
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = os.path.join(self.folder, name)
+        tmp = os.path.join(self.folder, f".{name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                fh.writelines(parts)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        base = len(self.MAGIC) + 4 + len(head)
+        self.packs[name] = {e: (base + o, n) for e, (o, n) in header.items()}
+        for entry, (o, n) in header.items():
+            self.where[entry] = (name, base + o, n)
+        return name
+
+    def prune(self, used: set[str]) -> None:
+        """Drop what ``used`` does not name (see the class docstring)."""
+        self._refresh()
+        keep: dict[str, list[str]] = {}
+        for pack, entries in list(self.packs.items()):
+            mine = [e for e in entries if e in used and self.where.get(e, ("",))[0] == pack]
+            if mine:
+                keep[pack] = mine
+            else:
+                self._drop(pack)
+        sizes = {pack: sum(n for _o, n in self.packs[pack].values()) for pack in keep}
+        live = {pack: sum(self.packs[pack][e][1] for e in keep[pack]) for pack in keep}
+        merge = [pack for pack in keep if live[pack] * 2 < sizes[pack]]
+        rest = sorted((p for p in keep if p not in merge), key=lambda p: sizes[p])
+        while len(rest) > self.MANY and sizes[rest[0]] < self.SMALL:
+            merge.append(rest.pop(0))
+        if len(merge) < 2 and not any(live[p] * 2 < sizes[p] for p in merge):
+            return
+        moved: dict[str, bytes] = {}
+        for pack in merge:
+            for entry in keep[pack]:
+                blob = self.get(entry)
+                if blob is not None:
+                    moved[entry] = blob
+        # The merged pack is named after its content: it may be one of those it merges.
+        merged = self.write(moved)
+        for pack in merge:
+            if pack != merged:
+                self._drop(pack)
+
+    def _drop(self, pack: str) -> None:
+        fd = self._fds.pop(pack, None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(self.folder, pack))
+        for entry in self.packs.pop(pack, {}):
+            if self.where.get(entry, ("",))[0] == pack:
+                del self.where[entry]
 
 
 class RenderCache:

@@ -70,6 +70,26 @@ class DocumentCache(Protocol):
     ) -> list[Diagnostic]: ...
 
 
+@dataclass(slots=True)
+class StandIn:
+    """A part file the validation cache knows by its content, standing in for reading it.
+
+    It holds what reading the file gave (the loader's findings, whether it read cleanly, the
+    id of the part it holds) and what the rules know of the part (``facts`` and the part
+    checks' findings ``found``, opaque here). The loader files a :class:`yamlio.LazyDocument`
+    for it (``doc``) and a way to build the part after all (``build``), for the rare finding
+    that needs a position in it.
+    """
+
+    part_id: str
+    diagnostics: list[Diagnostic]
+    ok: bool
+    facts: Any
+    found: list[Diagnostic]
+    doc: yamlio.LazyDocument | None = None
+    build: Callable[[], Clause] | None = None
+
+
 class Source(Protocol):
     """Where a repository's files come from: the working tree, or a git revision."""
 
@@ -247,11 +267,20 @@ def load_repository(
     return repo
 
 
-def load_standard(repo: Repository, name: str, *, check: bool = True) -> Standard | None:
+def load_standard(
+    repo: Repository, name: str, *, check: bool = True,
+    stand_ins: dict[str, StandIn | None] | None = None,
+) -> Standard | None:
     """Read the standard in folder ``standards/NAME`` (its documents and findings join
-    ``repo``); the caller files it under its id."""
+    ``repo``); the caller files it under its id.
+
+    With ``stand_ins``, a part file the cache can stand in for (``repo.cache.stand_in``) is not
+    read: it is left out of the standard's ``parts``, and ``stand_ins`` gets, in the order of
+    the parts, each part's file with its :class:`StandIn` (None for a part that was read).
+    """
     assert repo.source is not None
-    return _load_standard(repo, repo.source, f"{STANDARDS_DIR}/{name}", check=check)
+    return _load_standard(repo, repo.source, f"{STANDARDS_DIR}/{name}", check=check,
+                          stand_ins=stand_ins)
 
 
 def _read(repo: Repository, source: Source, file: str) -> yamlio.Document:
@@ -274,7 +303,8 @@ def _check(repo: Repository, doc: yamlio.Document, kind: str) -> list[Diagnostic
 
 
 def _load_standard(
-    repo: Repository, source: Source, folder: str, *, check: bool = True
+    repo: Repository, source: Source, folder: str, *, check: bool = True,
+    stand_ins: dict[str, StandIn | None] | None = None,
 ) -> Standard | None:
     # A standard is a tree of new objects without cycles (documents, frozen model objects):
     # the cyclic garbage collector would only walk the growing heap again and again while it
@@ -282,14 +312,15 @@ def _load_standard(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build_standard(repo, source, folder, check=check)
+        return _build_standard(repo, source, folder, check=check, stand_ins=stand_ins)
     finally:
         if collecting:
             gc.enable()
 
 
 def _build_standard(
-    repo: Repository, source: Source, folder: str, *, check: bool = True
+    repo: Repository, source: Source, folder: str, *, check: bool = True,
+    stand_ins: dict[str, StandIn | None] | None = None,
 ) -> Standard | None:
     name = folder.rpartition("/")[2]
     meta_file = f"{folder}/{META_FILE}"
@@ -329,6 +360,8 @@ def _build_standard(
         if isinstance(langs_value, list) and langs_value else settings_langs
     )
     build = _Builder(languages)
+    kind = _s(data.get("kind"))
+    stand_in = getattr(repo.cache, "stand_in", None) if stand_ins is not None else None
 
     part_ids: list[tuple[str, Origin]] = []
     raw_parts = data.get("parts")
@@ -356,6 +389,12 @@ def _build_standard(
                 "STD002", Severity.ERROR, f"the part {pid!r} has no file {pid}.yaml", meta_file,
                 porigin.line, porigin.column, pid, hint=hint))
             continue
+        if stand_in is not None and stand_ins is not None and not source.escapes(file):
+            known: StandIn | None = stand_in(file, repo.settings.max_file_bytes, languages, kind)
+            if known is not None:
+                _stand_in(repo, source, file, pid, known, build)
+                stand_ins[file] = known
+                continue
         pdoc = _read(repo, source, file)
         if check:
             repo.diagnostics.extend(_check(repo, pdoc, "part"))
@@ -375,6 +414,8 @@ def _build_standard(
                 f"the part file {pid}.yaml holds the part {part.id!r}", pdoc.file, line, col,
                 part.id, hint=f"set id: {pid}, or rename the file to {part.id}.yaml"))
         parts.append(part)
+        if stand_ins is not None:
+            stand_ins[file] = None
 
     for fname in files:
         stem, dot, ext = fname.rpartition(".")
@@ -399,7 +440,7 @@ def _build_standard(
         folder=name,
         origin=origin,
         designation=_s(data.get("designation")),
-        kind=_s(data.get("kind")),
+        kind=kind,
         title=build.text(data.get("title"), origin.child("title")),
         languages=languages,
         stage=_s(data.get("stage")),
@@ -418,6 +459,34 @@ def _build_standard(
         parts=tuple(parts),
         waive=_waive(data.get("waive")),
     )
+
+
+def _stand_in(
+    repo: Repository, source: Source, file: str, pid: str, known: StandIn, build: _Builder
+) -> None:
+    """File a part the cache stands in for as :func:`_build_standard` files a part it reads."""
+    max_bytes = repo.settings.max_file_bytes
+
+    def read() -> yamlio.Document:
+        return _read_doc(source, file, max_bytes)
+
+    def load() -> yamlio.Document:
+        return repo.cache.document(file, max_bytes, read) if repo.cache else read()
+
+    doc = yamlio.LazyDocument(file, ok=known.ok, load=load)
+
+    def part() -> Clause:
+        return build.clause(doc.fill().data, Origin(file, (), 1, 1, doc), top=True)
+
+    known.doc, known.build = doc, part
+    repo.documents[file] = doc
+    repo.diagnostics.extend(known.diagnostics)
+    if known.part_id != pid:
+        line, col = doc.at(("id",))
+        repo.diagnostics.append(Diagnostic(
+            "STD004", Severity.ERROR,
+            f"the part file {pid}.yaml holds the part {known.part_id!r}", file, line, col,
+            known.part_id, hint=f"set id: {pid}, or rename the file to {known.part_id}.yaml"))
 
 
 def _s(value: Any) -> str | None:
@@ -450,6 +519,14 @@ class _Builder:
     def __init__(self, languages: tuple[str, ...]) -> None:
         self.languages = languages
         self.single = languages[0] if len(languages) == 1 else None
+        # The lists of objects a clause may hold, and how each object is built.
+        self._contents: dict[str, Callable[[dict[str, Any], Origin], Any]] = {
+            "provisions": self.provision, "clauses": self.clause,
+            "references": self.reference, "terms": self.term, "nodes": self.node,
+            "value_tables": self.value_table, "units": self.unit, "messages": self.message,
+            "environments": self.environment, "cases": self.case,
+            "evidence_types": self.evidence_type, "levels": self.level,
+        }
 
     def text(self, value: Any, origin: Origin) -> Text | None:
         if isinstance(value, str):
@@ -494,6 +571,10 @@ class _Builder:
         return tuple(out)
 
     def clause(self, d: dict[str, Any], o: Origin, *, top: bool = False) -> Clause:
+        # Of the eleven lists a clause may hold, a clause holds two or three: only the keys
+        # present are looked at (an absent one is an empty list either way).
+        lists = {key: self._list(d, key, o, make)
+                 for key, make in self._contents.items() if key in d}
         return Clause(
             id=_s(d.get("id")) or "",
             origin=o,
@@ -502,21 +583,10 @@ class _Builder:
             annex=_s(d.get("annex")),
             title=self.text_of(d, "title", o),
             text=self.text_of(d, "text", o),
-            provisions=self._list(d, "provisions", o, self.provision),
             notes=self.texts_of(d, "notes", o),
             examples=self.texts_of(d, "examples", o),
-            clauses=self._list(d, "clauses", o, self.clause),
             under_test=d.get("under_test") is True,
-            references=self._list(d, "references", o, self.reference),
-            terms=self._list(d, "terms", o, self.term),
-            nodes=self._list(d, "nodes", o, self.node),
-            value_tables=self._list(d, "value_tables", o, self.value_table),
-            units=self._list(d, "units", o, self.unit),
-            messages=self._list(d, "messages", o, self.message),
-            environments=self._list(d, "environments", o, self.environment),
-            cases=self._list(d, "cases", o, self.case),
-            evidence_types=self._list(d, "evidence_types", o, self.evidence_type),
-            levels=self._list(d, "levels", o, self.level),
+            **lists,
         )
 
     def provision(self, d: dict[str, Any], o: Origin) -> Provision:

@@ -41,10 +41,12 @@ class Origin:
 
     def child(self, *steps: str | int) -> Origin:
         path: Path_ = (*self.path, *steps)
-        if self.doc is None:
+        doc = self.doc
+        if doc is None:
             return Origin(self.file, path, self.line, self.column)
-        line, col = self.doc.at(path)
-        return Origin(self.file, path, line, col, self.doc)
+        # Where the value is, most often; else the nearest enclosing one (Document.at).
+        mark = doc.marks.get(path) or doc.at(path)
+        return Origin(self.file, path, mark[0], mark[1], doc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -19,31 +20,21 @@ from stdkit.loader import (
     DiskSource,
     Repository,
     Settings,
+    StandIn,
     load_repository,
 )
 from stdkit.model import (
-    Case,
-    Clause,
-    Criterion,
-    Environment,
-    EvidenceType,
-    Level,
-    Message,
-    Node,
     Obj,
     Origin,
-    Provision,
     Reference,
-    Signal,
     Standard,
-    Term,
-    ValueTable,
 )
 from stdkit.rules import Context, catalogue, check_standard
 from stdkit.rules.drafting import stage_gate
 
 if TYPE_CHECKING:
     from stdkit.cache import IndexEntry, ValidationCache
+    from stdkit.rules.facts import PartFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,14 +323,15 @@ def _check_chunk(
 
 def _check_parts(repo: Repository, cache: ValidationCache, standard: Standard) -> None:
     """Work out (and keep in the cache) the part checks' findings of a standard now."""
-    from functools import partial
-
-    from stdkit.rules import PartContext, check_part
+    from stdkit.rules import part_findings
+    from stdkit.rules.facts import part_facts
 
     memo = cache.part_memo(standard.id, repo.settings.max_file_bytes)
-    for part in standard.parts:
-        pctx = PartContext(part, standard.languages, standard.kind)
-        memo(pctx, partial(check_part, pctx))
+    lazy = repo.standards
+    parts = (lazy.facts(standard.id) if isinstance(lazy, _LazyStandards)
+             else part_facts(standard))
+    for part in parts:
+        part_findings(part, standard.languages, standard.kind, memo)
 
 
 def _folder_bytes(root: Path, name: str) -> int:
@@ -385,12 +377,19 @@ _UNREAD: Any = object()
 
 
 class _LazyStandards(dict[str, Standard]):
-    """Every standard of the repository by id (its folder's name), each read when first used."""
+    """Every standard of the repository by id (its folder's name), each read when first used.
+
+    A part file whose entry in the cache can stand in for it is not read (see
+    :func:`stdkit.loader.load_standard`); :meth:`facts` gives the facts of each part of a
+    standard read, whichever way it came.
+    """
 
     def __init__(self, repo: Repository, names: list[str]) -> None:
         super().__init__(dict.fromkeys(names, _UNREAD))
         self._repo = repo
         self._recent: dict[str, None] = {}  # read standards, least recently used first
+        self._stand_ins: dict[str, dict[str, StandIn | None]] = {}
+        self._facts: dict[str, list[PartFacts]] = {}
         # Whether to move each standard read (a tree without cycles, freed by reference
         # counting) out of the garbage collector's sight (gc.freeze), and whether it did.
         self.freeze = False
@@ -404,6 +403,8 @@ class _LazyStandards(dict[str, Standard]):
         drop = recent[: max(0, len(recent) - keep)]
         for key in drop:
             del self._recent[key]
+            self._stand_ins.pop(key, None)
+            self._facts.pop(key, None)
             super().__setitem__(key, _UNREAD)
         if drop:
             prefixes = tuple(f"{STANDARDS_DIR}/{key}/" for key in drop)
@@ -411,6 +412,16 @@ class _LazyStandards(dict[str, Standard]):
             repo.documents = {f: d for f, d in repo.documents.items()
                               if not f.startswith(prefixes)}
             repo.diagnostics = [d for d in repo.diagnostics if not d.file.startswith(prefixes)]
+
+    def facts(self, key: str) -> list[PartFacts]:
+        """The facts of each part of the standard ``key`` (read if it is not in memory)."""
+        found = self._facts.get(key)
+        if found is None:
+            from stdkit.rules.facts import part_facts
+
+            standard = self[key]
+            found = self._facts[key] = part_facts(standard, self._stand_ins.get(key))
+        return found
 
     def read(self, key: str) -> bool:
         """Whether the standard ``key`` is in memory (read, and not forgotten since)."""
@@ -435,7 +446,9 @@ class _LazyStandards(dict[str, Standard]):
                 gc.collect()
                 gc.disable()
             try:
-                loaded = load_standard(self._repo, key)
+                stand_ins: dict[str, StandIn | None] = {}
+                loaded = load_standard(self._repo, key, stand_ins=stand_ins)
+                self._stand_ins[key] = stand_ins
                 if loaded is None or loaded.id != key:  # pragma: no cover - checked beforehand
                     raise RuntimeError(f"standards/{key} changed while it was being validated")
                 super().__setitem__(key, loaded)
@@ -498,7 +511,8 @@ class _Peers(dict[str, Context]):
                     and not (isinstance(standards, _LazyStandards) and standards.read(key))):
                 raise _Unindexed(key)
             standard = standards[key]  # KeyError for an unknown standard
-            ctx = Context.of(repo, standard, self)
+            parts = standards.facts(key) if isinstance(standards, _LazyStandards) else None
+            ctx = Context.of(repo, standard, self, parts)
             if cache is not None:
                 cache.store_index(repo, key, [
                     (obj_id, type(obj).__name__,
@@ -533,12 +547,6 @@ class _Unindexed(Exception):
     """A check asked about a standard that may not be read now and has no index yet."""
 
 
-_OBJECT_CLASSES: dict[str, type[Obj]] = {
-    cls.__name__: cls for cls in (
-        Clause, Provision, Term, Reference, Node, ValueTable, Signal, Message, Environment, Case,
-        EvidenceType, Criterion, Level)}
-
-
 def _indexed(
     repo: Repository, standard_id: str, index: list[IndexEntry], peers: dict[str, Context]
 ) -> Context | None:
@@ -546,15 +554,16 @@ def _indexed(
     checks: each object is a bare one of the right class (and, for a reference, designation),
     all that a lookup into another standard reads (None if the index names an unknown class).
     """
+    from stdkit.rules.facts import CLASSES, bare
+
     folder = repo.folders.get(standard_id, standard_id)
     origin = Origin(f"{STANDARDS_DIR}/{folder}/standard.yaml")
     objects: dict[str, Obj] = {}
     for obj_id, kind, designation in index:
-        cls = _OBJECT_CLASSES.get(kind)
+        cls = CLASSES.get(kind)
         if cls is None:
             return None
-        objects[obj_id] = (Reference(obj_id, origin, designation=designation)
-                           if cls is Reference else cls(obj_id, origin))
+        objects[obj_id] = bare(cls, obj_id, origin, designation if cls is Reference else None)
     standard = Standard(id=standard_id, folder=folder, origin=origin)
     return Context(repo, standard, peers, index=objects)
 
@@ -585,6 +594,7 @@ def validate_repository(
         found: list[Diagnostic] = list(repo.diagnostics)  # the loader's, of what was read
         for findings in _checked(repo, chosen):
             found.extend(findings)
+        holders = {ctx.standard.id: list(_waivers(ctx)) for ctx in chosen}
     finally:
         # Each context refers to the others through ``peers``: break the cycle, so that the
         # standards are freed as soon as they are done with, not at the next collection.
@@ -597,7 +607,7 @@ def validate_repository(
     else:
         standards = list(repo.standards.values())
     # A finding reported twice is one finding: it is waived (and counted) once.
-    found, waived = _apply_waivers(list(dict.fromkeys(found)), standards)
+    found, waived = _apply_waivers(list(dict.fromkeys(found)), standards, holders)
     found = _apply_settings(found, repo)
     # The no-warnings demand of later stages looks at the findings as they finally stand.
     found += _override(stage_gate(standards, found), repo)
@@ -610,31 +620,48 @@ def validate_repository(
     return Report(diagnostics, summary, repo)
 
 
+# An object's waivers: (its id, its waive mapping, its origin when asked for).
+_Holder = tuple[str, Mapping[str, Any], Callable[[], Origin]]
+
+
+def _waivers(ctx: Context) -> Iterator[_Holder]:
+    """The objects of a standard that carry waivers, from the facts of its parts."""
+    for part in ctx.parts:
+        for index, obj_id, waive in part.waivers:
+            yield obj_id, waive, partial(_origin, part.object, index)
+
+
+def _origin(read: Callable[[int], Obj], index: int) -> Origin:
+    return read(index).origin
+
+
 def _apply_waivers(
-    found: list[Diagnostic], standards: list[Standard]
+    found: list[Diagnostic], standards: list[Standard], holders: dict[str, list[_Holder]]
 ) -> tuple[list[Diagnostic], int]:
     rules = catalogue()
     # (folder, object id) -> {code: (reason, origin)}
-    waivers: dict[tuple[str, str], dict[str, tuple[object, Origin]]] = {}
+    waivers: dict[tuple[str, str], dict[str, tuple[object, Callable[[], Origin]]]] = {}
     extra: list[Diagnostic] = []
     for std in standards:
-        holders = [(std.id, std.waive, std.origin)]
-        holders += [(obj.id, obj.waive, obj.origin) for obj, _ in std.objects() if obj.waive]
-        for obj_id, waive, origin in holders:
+        mine: list[_Holder] = [(std.id, std.waive, partial(getattr, std, "origin"))]
+        for obj_id, waive, origin_of in mine + holders.get(std.id, []):
             for code, reason in waive.items():
-                where = origin.at("waive", code, key=True)
                 if code not in rules:
+                    origin = origin_of()
                     extra.append(Diagnostic(
                         "WAIVE003", rules["WAIVE003"].severity, f"waiver of unknown rule {code!r}",
-                        origin.file, *where, obj_id, hint="run 'stdkit rules' for the codes"))
+                        origin.file, *origin.at("waive", code, key=True), obj_id,
+                        hint="run 'stdkit rules' for the codes"))
                     continue
                 if not isinstance(reason, str) or not reason.strip():
+                    origin = origin_of()
                     extra.append(Diagnostic(
                         "WAIVE001", rules["WAIVE001"].severity,
-                        f"the waiver of {code} gives no reason", origin.file, *where, obj_id,
+                        f"the waiver of {code} gives no reason", origin.file,
+                        *origin.at("waive", code, key=True), obj_id,
                         hint=f'{code}: "why the rule does not apply here"'))
                     continue
-                waivers.setdefault((std.folder, obj_id), {})[code] = (reason, origin)
+                waivers.setdefault((std.folder, obj_id), {})[code] = (reason, origin_of)
     used: set[tuple[str, str, str]] = set()
     kept: list[Diagnostic] = []
     waived = 0
@@ -648,8 +675,9 @@ def _apply_waivers(
             continue
         kept.append(d)
     for (folder, obj_id), codes in waivers.items():
-        for code, (_reason, origin) in codes.items():
+        for code, (_reason, origin_of) in codes.items():
             if (folder, obj_id, code) not in used:
+                origin = origin_of()
                 line, col = origin.at("waive", code, key=True)
                 kept.append(Diagnostic(
                     "WAIVE002", rules["WAIVE002"].severity,
@@ -742,7 +770,7 @@ def _checked(repo: Repository, chosen: list[Context]) -> list[list[Diagnostic]]:
 
 
 def _run(work: list[Context]) -> list[_Checked]:
-    size = sum(len(ctx.objects) for ctx in work)
+    size = sum(len(part.objects) for ctx in work for part in ctx.parts)
     jobs = min(_jobs(), len(work))
     if jobs < 2 or size < PARALLEL_OBJECTS:
         return [_check_one(i) for i in range(len(work))]

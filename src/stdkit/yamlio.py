@@ -103,6 +103,52 @@ class Document:
             self._lines = self.source.split("\n")
         return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
 
+    def holds(self, path: Path_) -> bool:
+        """Whether a value was read at ``path``."""
+        return path in self.marks
+
+
+class LazyDocument(Document):
+    """A document known (from the validation cache) to have been read as a mapping, whose parse
+    is read only when a position in it is asked for.
+
+    Until then ``data`` is an empty mapping and ``ok`` is what the cache knows; the first call
+    of :meth:`at`, :meth:`text_line`, :meth:`source_line` or :meth:`holds` reads the document
+    through ``load`` and takes over its values.
+    """
+
+    __slots__ = ("_load",)
+
+    def __init__(self, file: str, *, ok: bool, load: Any) -> None:
+        super().__init__(file, data={}, ok=ok)
+        self._load = load
+
+    def fill(self) -> LazyDocument:
+        """Read the document now (once); ``self``."""
+        load = self._load
+        if load is not None:
+            self._load = None
+            doc: Document = load()
+            self.data, self.marks, self.key_marks = doc.data, doc.marks, doc.key_marks
+            self.raw, self.block, self.source = doc.raw, doc.block, doc.source
+        return self
+
+    def at(self, path: Path_, *, key: bool = False) -> Mark:
+        self.fill()
+        return Document.at(self, path, key=key)
+
+    def text_line(self, path: Path_, offset: int) -> Mark:
+        self.fill()
+        return Document.text_line(self, path, offset)
+
+    def source_line(self, line: int) -> str:
+        self.fill()
+        return Document.source_line(self, line)
+
+    def holds(self, path: Path_) -> bool:
+        self.fill()
+        return Document.holds(self, path)
+
 
 def _get(data: Any, path: Path_) -> Any:
     for step in path:

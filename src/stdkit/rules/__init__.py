@@ -16,13 +16,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from stdkit import yamlio
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.loader import Repository
 from stdkit.model import Clause, Obj, Origin, Standard
+
+if TYPE_CHECKING:
+    from stdkit.rules.facts import PartFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +78,24 @@ class PartContext:
         return _finding(code, message, where, obj, at, hint)
 
 
-# The findings of one part's checks, given the part's context and how to work them out; the
-# validation cache supplies one that remembers them by the part file's content.
-PartMemo = Callable[[PartContext, Callable[[], list[Diagnostic]]], list[Diagnostic]]
+# The findings of one part's checks, given the part's facts, the standard's languages and kind,
+# and how to work them out; the validation cache supplies one that remembers them (with the
+# facts) by the part file's content.
+PartMemo = Callable[
+    ["PartFacts", tuple[str, ...], "str | None", Callable[[], list[Diagnostic]]],
+    list[Diagnostic]]
 
 
 @dataclass(slots=True)
 class Context:
-    """What a check sees: the repository, the standard, and an index of its objects by id."""
+    """What a check sees: the repository, the standard, and an index of its objects by id.
+
+    The standard's parts are seen through their facts (``parts``: see
+    :mod:`stdkit.rules.facts`); ``objects`` are the objects the checks walk one by one
+    (messages and their signals, cases, levels and their criteria, terms) with their parents,
+    in document order. The objects of ``index`` carry their id and class (and a reference's
+    designation, a value table's entries): what a lookup reads.
+    """
 
     repo: Repository
     standard: Standard
@@ -91,32 +105,58 @@ class Context:
     complete: bool = True
     echoes: set[int] = field(default_factory=set)
     memo: PartMemo | None = None
-    # Every object of the standard with its parent, as Standard.objects() gives them: walked
-    # once here for all the checks.
     objects: list[tuple[Obj, Obj | None]] = field(default_factory=list)
+    parts: list[PartFacts] = field(default_factory=list)
+    numbers: dict[str, str] | None = None
 
     @classmethod
-    def of(cls, repo: Repository, standard: Standard, peers: dict[str, Context]) -> Context:
+    def of(
+        cls, repo: Repository, standard: Standard, peers: dict[str, Context],
+        parts: list[PartFacts] | None = None,
+    ) -> Context:
+        """The context of ``standard``, seeing its parts through ``parts`` (their facts as
+        :func:`stdkit.rules.facts.part_facts` gives them; by default, of ``standard.parts``)."""
+        from stdkit.model import descendants
+        from stdkit.rules.facts import CLASSES, bare, part_facts
+
         ctx = cls(repo, standard, peers)
+        ctx.parts = parts = part_facts(standard) if parts is None else parts
         # When a file of the standard could not be read, "names nothing" findings would mostly
         # be echoes of that one problem, so they wait until the file reads again.
         prefix = f"{standard.origin.file.rpartition('/')[0]}/"
         ctx.complete = all(
             doc.ok and isinstance(doc.data, dict)
             for name, doc in repo.documents.items() if name.startswith(prefix)
-        ) and len(standard.parts) == len(
+        ) and len(parts) == len(
             {pid for pid, _ in standard.part_ids}
         )
-        ctx.objects = list(standard.objects())
-        for obj, _parent in ctx.objects:
-            if not obj.id:
-                continue
-            first = ctx.index.get(obj.id)
-            if first is None:
-                ctx.index[obj.id] = obj
-            else:
-                ctx.duplicates.append((first, obj))
+        index = ctx.index
+        first: dict[str, tuple[PartFacts, int]] = {}
+        for part in parts:
+            ctx.objects.extend(pair for whole in part.whole() for pair in descendants(whole))
+            origin = Origin(part.file)  # a lookup reads no position
+            for i, (obj_id, kind, extra) in enumerate(part.objects):
+                if not obj_id:
+                    continue
+                if obj_id not in index:
+                    index[obj_id] = bare(CLASSES[kind], obj_id, origin, extra)
+                    first[obj_id] = (part, i)
+                else:
+                    where, at = first[obj_id]
+                    ctx.duplicates.append((where.object(at), part.object(i)))
         return ctx
+
+    def numbering(self) -> dict[str, str]:
+        """Clause numbers by id, as :func:`stdkit.model.numbering` gives them."""
+        if self.numbers is None:
+            from stdkit.rules.facts import numbering
+
+            self.numbers = numbering(self.standard, self.parts)
+        return self.numbers
+
+    def outline(self) -> list[Clause]:
+        """The parts in order, as :meth:`stdkit.rules.facts.PartFacts.outline` gives them."""
+        return [part.outline() for part in self.parts]
 
     def find(
         self, code: str, message: str, where: Origin, obj: str | None = None, *,
@@ -180,6 +220,20 @@ def check_part(part: PartContext) -> list[Diagnostic]:
     return [found for check in part_checks() for found in check(part)]
 
 
+def part_findings(
+    part: PartFacts, languages: tuple[str, ...], kind: str | None, memo: PartMemo | None
+) -> list[Diagnostic]:
+    """The part checks' findings about one part: known with its facts, remembered by ``memo``,
+    or worked out."""
+
+    def compute() -> list[Diagnostic]:
+        return check_part(PartContext(part.model(), languages, kind))
+
+    if memo is not None:
+        return memo(part, languages, kind, compute)
+    return part.found if part.found is not None else compute()
+
+
 def check_standard(ctx: Context) -> Iterator[Diagnostic]:
     """Every semantic finding about one standard: its standard checks, then its part checks
     part by part (through ``ctx.memo`` when there is one)."""
@@ -188,9 +242,5 @@ def check_standard(ctx: Context) -> Iterator[Diagnostic]:
             if ctx.complete or id(found) not in ctx.echoes:
                 yield found
     std = ctx.standard
-    for part in std.parts:
-        pctx = PartContext(part, std.languages, std.kind)
-        if ctx.memo is None:
-            yield from check_part(pctx)
-        else:
-            yield from ctx.memo(pctx, partial(check_part, pctx))
+    for part in ctx.parts:
+        yield from part_findings(part, std.languages, std.kind, ctx.memo)

@@ -57,7 +57,6 @@ from stdkit.model import (
     Term,
     Text,
     descendants,
-    numbering,
     role_target,
 )
 from stdkit.rules import Context, PartContext, catalogue
@@ -294,11 +293,23 @@ def masked(value: str, lex: Lexicon) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A provision word found in one language of a text."""
+    """A provision word found in one language of a text.
+
+    Its line and column (:attr:`at`) are worked out when asked for: most words found are the
+    form their provision should have, and are never reported.
+    """
 
     word: Word
     lang: str
-    at: tuple[int, int]
+    offset: int
+    where: Origin | Text  # the string's origin, or the text it is the ``key`` language of
+    key: str
+
+    @property
+    def at(self) -> tuple[int, int]:
+        where = self.where
+        return _where(where.origin_of(self.key) if isinstance(where, Text) else where,
+                      self.offset)
 
 
 def _where(origin: Origin, offset: int) -> tuple[int, int]:
@@ -308,8 +319,24 @@ def _where(origin: Origin, offset: int) -> tuple[int, int]:
         return origin.line, origin.column
     # In a one-language standard a plain string is keyed by its language, a step the file
     # does not have: the string is the value one step up.
-    path = origin.path if origin.path in doc.marks else origin.path[:-1]
+    path = origin.path if doc.holds(origin.path) else origin.path[:-1]
     return doc.text_line(path, offset)
+
+
+@cache
+def _candidates(lang: str) -> re.Pattern[str]:
+    """What every provision word of ``lang`` found in a masked string starts with, as it stands
+    in the string before masking: most strings have none, and need no masking at all.
+
+    Masking only blanks characters, so the first word of a match is in the string already; but
+    blanking a neighbour can make a word whole (```link`_shall``), so for Latin scripts the
+    first words are looked for anywhere, not as whole words.
+    """
+    lex = lexicons()[lang]
+    if not lex.latin:
+        return lex.pattern  # literal phrases: a match is one in the string already
+    firsts = sorted({word.split()[0] for word in lex.words}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, firsts)))
 
 
 def scan(lang: str, value: str, origin: Origin | Text) -> list[Hit]:
@@ -319,13 +346,10 @@ def scan(lang: str, value: str, origin: Origin | Text) -> list[Hit]:
     out only when there is a word to place: most strings have none outside provisions).
     """
     lex = lexicons().get(_script(lang, value))
-    if lex is None:
+    if lex is None or _candidates(lex.lang).search(value) is None:
         return []
-    found = list(lex.tokens(masked(value, lex)))
-    if not found:
-        return []
-    at = origin.origin_of(lang) if isinstance(origin, Text) else origin
-    return [Hit(word, lex.lang, _where(at, offset)) for offset, word in found]
+    return [Hit(word, lex.lang, offset, origin, lang)
+            for offset, word in lex.tokens(masked(value, lex))]
 
 
 def _and(items: Sequence[str]) -> str:
@@ -381,17 +405,17 @@ def _informative(ctx: PartContext, obj: Obj, text: Text, where: str) -> Iterator
     for lang, value in text.values.items():
         for hit in scan(lang, value, text):
             word = hit.word
-            origin = text.origin_of(lang)
             if word.role == "substitute":
                 src = lexicons()[hit.lang].source
                 yield ctx.find(
                     "VF003", f"{where} says {_q(word.text)}: {src} writes {_q(word.write or '')},"
-                    " and only in a provision", origin, obj.id, at=hit.at,
+                    " and only in a provision", text.origin_of(lang), obj.id, at=hit.at,
                     hint="state it as a provision under provisions:, or as a fact")
             elif word.role == "form" and word.kind in PRESCRIPTIVE:
                 yield ctx.find(
                     "VF004", f"{where} says {_q(word.text)}, a {word.kind} form, outside a"
-                    " provision: move it into a provision", origin, obj.id, at=hit.at,
+                    " provision: move it into a provision", text.origin_of(lang), obj.id,
+                    at=hit.at,
                     hint="write it under provisions: of a technical clause, or state a fact"
                     " (a possibility or capability is written '能' / 'can')")
 
@@ -409,14 +433,13 @@ def _provision(ctx: PartContext, p: Provision) -> Iterator[Diagnostic]:
         hits = scan(lang, value, p.text)
         own = any(h.word.kind == p.kind for h in hits)
         texts.append((lang, p.text, hits, own))
-        origin = p.text.origin_of(lang) if hits else p.text.origin
         for hit in hits:
             word = hit.word
             if word.role == "substitute":
                 yield ctx.find(
                     "VF003", f"{_q(word.text)} is not a verbal form of"
                     f" {lexicons()[hit.lang].source}: write {_q(word.write or '')}",
-                    origin, p.id, at=hit.at,
+                    p.text.origin_of(lang), p.id, at=hit.at,
                     hint=f"the {word.kind} forms are {_forms(hit.lang, word.kind)}")
             elif word.role == "form" and word.kind in PRESCRIPTIVE - {p.kind} and (
                     own or p.kind == "statement"):
@@ -424,7 +447,7 @@ def _provision(ctx: PartContext, p: Provision) -> Iterator[Diagnostic]:
                 yield ctx.find(
                     "VF002", f"the {p.kind} {p.id!r} {says} {_q(word.text)}, a {word.kind}"
                     " form: a provision expresses one kind",
-                    origin, p.id, at=hit.at,
+                    p.text.origin_of(lang), p.id, at=hit.at,
                     hint=f"set kind: {word.kind}, or rephrase it" if p.kind == "statement"
                     else f"split it into a {p.kind} and a {word.kind}, each a provision")
     if p.kind == "statement":
@@ -482,7 +505,7 @@ def foreword_statements() -> dict[str, dict[str, Any]]:
 
 def elements(ctx: Context) -> Iterator[Diagnostic]:
     """Foreword, scope and normative references: no provisions, no subclauses (DR001–DR003)."""
-    for part in ctx.standard.parts:
+    for part in ctx.outline():
         kind = part.type or ""
         name = _PLACES.get(kind)
         if name is None:
@@ -514,7 +537,7 @@ def _foreword(ctx: Context, part: Clause) -> Iterator[Diagnostic]:
                 " state as its proposer and responsible committee", part.origin, part.id,
                 hint="add committee: {zh: …, en: …} to standard.yaml, or write the foreword")
         return
-    for lang, value, origin in part.text.items():
+    for lang, value in part.text.values.items():
         script = _script(lang, value)
         for statement in foreword_statements().values():
             patterns = statement["patterns"].get(script)
@@ -523,16 +546,16 @@ def _foreword(ctx: Context, part: Clause) -> Iterator[Diagnostic]:
             example = statement["example"].get(script)
             yield ctx.find(
                 "DR002", f"the foreword{f' ({lang})' if lang else ''} does not state"
-                f" {statement['name']}", origin, part.id,
+                f" {statement['name']}", part.text.origin_of(lang), part.id,
                 hint=f"add: {example}" if example else None)
 
 
 def subdivision(ctx: Context) -> Iterator[Diagnostic]:
     """Lone subclauses, hanging paragraphs, titles of siblings, depth (DR004–DR006, DR008)."""
-    numbers = numbering(ctx.standard)
-    for part in ctx.standard.parts:
-        if part.type not in _NO_SUBCLAUSES:
-            yield from _subdivided(ctx, part, 0, numbers)
+    for part in ctx.parts:
+        # The facts say whether the part has anything to report (see facts._extract).
+        if part.type not in _NO_SUBCLAUSES and part.subdivided:
+            yield from _subdivided(ctx, part.model(), 0, ctx.numbering())
 
 
 def _label(clause: Clause, numbers: Mapping[str, str]) -> str:
@@ -541,7 +564,7 @@ def _label(clause: Clause, numbers: Mapping[str, str]) -> str:
 
 
 def _subdivided(
-    ctx: Context, clause: Clause, depth: int, numbers: Mapping[str, str]
+    ctx: Context | PartContext, clause: Clause, depth: int, numbers: Mapping[str, str]
 ) -> Iterator[Diagnostic]:
     subs = clause.clauses
     if subs:
@@ -599,7 +622,7 @@ class _Usage:
     """What the texts of one standard cite, refer to and use."""
 
     cited: set[str] = field(default_factory=set)
-    located: list[tuple[str, Text, str, tuple[int, int]]] = field(default_factory=list)
+    located: list[tuple[str, Origin, str, tuple[int, int]]] = field(default_factory=list)
     referred: set[str] = field(default_factory=set)
     terms: set[str] = field(default_factory=set)
 
@@ -683,52 +706,84 @@ def _usage(ctx: Context) -> _Usage:
     usage = _Usage()
     top: dict[str, str] = {}
     terms: list[Term] = []
-    for each in std.parts:
-        for obj in _subtree(each):
-            top[obj.id] = each.id
-            if isinstance(obj, Term):
-                terms.append(obj)
-    annexes = {p.id for p in std.parts if p.type == "annex"}
-    designations = _Designations(terms)
+    for part in ctx.parts:
+        for obj_id, _kind, _extra in part.objects:
+            top[obj_id] = part.id
+        terms.extend(obj for obj in part.whole() if isinstance(obj, Term))
+    annexes = {p.id for p in ctx.parts if p.type == "annex"}
     after, before, _ = _citation_syntax()
-    # Only whether each term is used somewhere matters (TRM001): once every term has been seen,
-    # texts are no longer searched for designations.
-    pending = {term.id for term in terms}
-    for part, owner, text in _walk(std):
-        own_term = owner.id if isinstance(owner, Term) else None
+
+    def refer(target: str, part: str | None) -> None:
+        std_id, _, obj_id = target.rpartition(":")
+        annex = top.get(obj_id) if std_id in ("", std.id) else None
+        if annex is not None and annex in annexes and part != annex:
+            usage.referred.add(annex)
+
+    # The roles of standard.yaml's texts, read here ...
+    for _name, text in std.texts():
         for lang, value in text.values.items():
-            if pending:
-                found = designations.used(lang, value) - {own_term or ""}
-                usage.terms |= found
-                pending -= found
             if ":" not in value:
                 continue
             for m in ROLE.finditer(value):
                 role, target = m.group(1), role_target(m.group(2))
-                if role == "term" and target != own_term:
+                if role == "term":
                     usage.terms.add(target)
-                    pending.discard(target)
                 elif role == "cite":
                     usage.cited.add(target)
                     if after.match(value, m.end()) or (
                             _script(lang, value) == "en"
                             and before.search(value, max(0, m.start() - 60), m.start())):
-                        usage.located.append((target, text, owner.id if owner else std.id,
+                        usage.located.append((target, text.origin, std.id,
                                               _where(text.origin_of(lang), m.start())))
                 elif role == "ref":
-                    std_id, _, obj_id = target.rpartition(":")
-                    annex = top.get(obj_id) if std_id in ("", std.id) else None
-                    if annex in annexes and (part is None or part.id != annex):
-                        usage.referred.add(annex)
+                    refer(target, None)
+    # ... and those of the parts' texts, from their facts (a term's own entry does not use it).
+    for part in ctx.parts:
+        objects = part.objects
+        for role, target, places in part.roles:
+            if role == "term":
+                if any(objects[i][1] != "Term" or objects[i][0] != target for i in places):
+                    usage.terms.add(target)
+            elif role == "cite":
+                usage.cited.add(target)
+            elif role == "ref":
+                refer(target, part.id)
+        if part.located:
+            where = Origin(part.file)
+            usage.located.extend((target, where, owner, at) for target, owner, at in part.located)
+    # Only whether each term is used somewhere matters (TRM001): the texts are searched for the
+    # designations of the terms no role uses, until each has been seen (first the texts in
+    # memory, then those of the parts the cache stood in for, which are read for it).
+    pending = {term.id for term in terms} - usage.terms
+    if pending:
+        designations = _Designations(terms)
+        for own_term, lang, value in _search(ctx):
+            found = designations.used(lang, value) - {own_term or ""}
+            if found:
+                usage.terms |= found
+                pending -= found
+                if not pending:
+                    break
     return usage
 
 
-def _subtree(obj: Obj) -> Iterator[Obj]:
-    stack = [obj]
-    while stack:
-        here = stack.pop()
-        yield here
-        stack.extend(here.children())
+def _search(ctx: Context) -> Iterator[tuple[str | None, str, str]]:
+    """(id of the term whose entry it is in, language, string) of every text of the standard."""
+    for _name, text in ctx.standard.texts():
+        for lang, value in text.values.items():
+            yield None, lang, value
+    parts = sorted(ctx.parts, key=lambda part: not part.read)
+    for part in parts:
+        for obj, _parent in descendants(part.model()):
+            own_term = obj.id if isinstance(obj, Term) else None
+            for _name, text in obj.texts():
+                for lang, value in text.values.items():
+                    yield own_term, lang, value
+            if isinstance(obj, Clause):
+                for unit in obj.units:
+                    if unit.name:
+                        for lang, value in unit.name.values.items():
+                            yield None, lang, value
 
 
 def usage(ctx: Context) -> Iterator[Diagnostic]:
@@ -741,11 +796,13 @@ def usage(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def _uncited(ctx: Context, found: _Usage) -> Iterator[Diagnostic]:
-    for part in ctx.standard.parts:
+    for part in ctx.parts:
         if part.type != "normative-references":
             continue
-        for ref in part.references:
-            if ref.id not in found.cited:
+        for index, ref_id in part.refs:
+            if ref_id not in found.cited:
+                ref = part.object(index)
+                assert isinstance(ref, Reference)
                 yield ctx.find(
                     "CIT001", f"the normative reference {ref.designation or ref.id!r} is cited"
                     " nowhere", ref.origin, ref.id, at=ref.origin.at("id"),
@@ -754,22 +811,22 @@ def _uncited(ctx: Context, found: _Usage) -> Iterator[Diagnostic]:
 
 
 def _located(ctx: Context, found: _Usage) -> Iterator[Diagnostic]:
-    for target, text, owner, at in found.located:
+    for target, where, owner, at in found.located:
         _std, ref = ctx.lookup(target)
         if isinstance(ref, Reference) and not dated(ref.designation):
             yield ctx.find(
                 "CIT002", f":cite:`{target}` gives a clause number, but {ref.designation!r} is"
-                " undated: its next edition may renumber it", text.origin, owner, at=at,
+                " undated: its next edition may renumber it", where, owner, at=at,
                 hint="cite a dated edition (e.g. 'ISO 11898-1:2015') in the references,"
                 " or drop the number")
 
 
 def _annexes(ctx: Context, found: _Usage) -> Iterator[Diagnostic]:
-    numbers = numbering(ctx.standard)
-    for part in ctx.standard.parts:
+    for part in ctx.outline():
         if part.type == "annex" and part.id not in found.referred:
             yield ctx.find(
-                "DR007", f"annex {_label(part, numbers)} is referred to nowhere outside it",
+                "DR007", f"annex {_label(part, ctx.numbering())} is referred to nowhere outside"
+                " it",
                 part.origin, part.id, at=part.origin.at("id"),
                 hint=f"refer to it where the reader needs it: 见 :ref:`{part.id}` /"
                 f" see :ref:`{part.id}`")

@@ -8,7 +8,7 @@ from importlib import resources
 
 from stdkit import yamlio
 from stdkit.diagnostics import Diagnostic
-from stdkit.model import Clause, Message, Node, Signal, ValueTable, descendants
+from stdkit.model import Message, Node, Signal, ValueTable, descendants
 from stdkit.rules import Context, PartContext, did_you_mean
 
 EPSILON = 1e-9
@@ -60,8 +60,7 @@ def _fmt(x: float) -> str:
 def signals(ctx: Context) -> Iterator[Diagnostic]:
     if ctx.standard.kind != "interface":
         return
-    units = set(unit_catalogue()) | {u.id for obj, _ in ctx.objects if isinstance(obj, Clause)
-                                     for u in obj.units}
+    units = set(unit_catalogue()) | {unit for part in ctx.parts for unit in part.units}
     for obj, parent in ctx.objects:
         if not isinstance(obj, Signal) or not isinstance(parent, Message):
             continue
@@ -182,14 +181,16 @@ def messages(ctx: Context) -> Iterator[Diagnostic]:
                            f" cycle_ms {_fmt(m.cycle_ms)}", o, m.id, at=o.at("timeout_ms"),
                            hint="a receiver times out after several missed cycles, e.g."
                            f" {_fmt(m.cycle_ms * 3)}")
-        for field_, node_id, where in (
-            [("sender", m.sender, o.at("sender"))] if m.sender else []
-        ) + [("receivers", r, o.at("receivers", i)) for i, r in enumerate(m.receivers)]:
+        # A position is worked out only for a finding (it may mean reading the file).
+        named: list[tuple[str, str, tuple[str | int, ...]]] = (
+            [("sender", m.sender, ("sender",))] if m.sender else [])
+        named += [("receivers", r, ("receivers", i)) for i, r in enumerate(m.receivers)]
+        for field_, node_id, steps in named:
             target = ctx.index.get(node_id)
             if not isinstance(target, Node):
                 what = f"a {target.KIND}" if target else "no node"
                 yield ctx.find("IF012", f"{field_} names {node_id!r}, which is {what}", o, m.id,
-                               at=where, missing=target is None, hint=did_you_mean(node_id, [
+                               at=o.at(*steps), missing=target is None, hint=did_you_mean(node_id, [
                                    k for k, v in ctx.index.items() if isinstance(v, Node)]))
         signal_ids = {s.id for s in m.signals}
         if m.e2e is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from stdkit.diagnostics import Diagnostic
 from stdkit.model import (
@@ -45,7 +45,8 @@ def skeleton(ctx: Context) -> Iterator[Diagnostic]:
     seen: dict[str, Clause] = {}
     last = -1
     last_part: Clause | None = None
-    for part in std.parts:
+    parts = ctx.outline()
+    for part in parts:
         kind = part.type
         if kind not in ORDER:
             continue
@@ -76,7 +77,7 @@ def skeleton(ctx: Context) -> Iterator[Diagnostic]:
             yield ctx.find("STD012", f"the {NAMES[kind]} {part.id!r} has no title", part.origin,
                            part.id, hint="add title: {zh: …, en: …}")
     missing = [k for k in REQUIRED if k not in seen]
-    if not any(p.type == "clause" for p in std.parts) and std.parts:
+    if not any(p.type == "clause" for p in parts) and parts:
         missing.append("clause")
     if std.part_ids and missing:
         for kind in missing:
@@ -145,14 +146,6 @@ def _part_texts(part: Clause) -> Iterator[tuple[str | None, str, Text]]:
         yield from _texts_of(obj)
 
 
-def _all_texts(ctx: Context) -> Iterator[tuple[str | None, str, Text]]:
-    std = ctx.standard
-    for name, text in std.texts():
-        yield std.id, name, text
-    for obj, _ in ctx.objects:
-        yield from _texts_of(obj)
-
-
 def languages(ctx: Context) -> Iterator[Diagnostic]:
     """The languages of the texts of standard.yaml (LANG001, LANG002)."""
     std = ctx.standard
@@ -199,8 +192,31 @@ _ROLE_WORDS = {"term": "a term", "cite": "a normative reference or bibliography 
 
 
 def references(ctx: Context) -> Iterator[Diagnostic]:
+    std = ctx.standard
+    yield from _references(ctx, ((std.id, n, t) for n, t in std.texts()))
+    # The roles of each object's texts are known from the facts of its part: an object is read
+    # again only when one of them does not resolve to the right kind.
+    resolves: dict[tuple[str, str], bool] = {}
+    for part in ctx.parts:
+        flagged: set[int] = set()
+        for role, target, places in part.roles:
+            ok = resolves.get((role, target))
+            if ok is None:
+                _std, obj = ctx.lookup(target)
+                kinds = _ROLE_KINDS.get(role)
+                ok = resolves[(role, target)] = obj is not None and (
+                    not kinds or isinstance(obj, kinds))
+            if not ok:
+                flagged.update(places)
+        for index in sorted(flagged):
+            yield from _references(ctx, _texts_of(part.object(index)))
+
+
+def _references(
+    ctx: Context, texts: Iterable[tuple[str | None, str, Text]]
+) -> Iterator[Diagnostic]:
     # As model.roles(), but a role's line and column are worked out only when it is reported.
-    for obj_id, _name, text in _all_texts(ctx):
+    for obj_id, _name, text in texts:
         for lang, value in text.values.items():
             if ":" not in value:
                 continue

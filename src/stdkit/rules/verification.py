@@ -64,8 +64,12 @@ def cases(ctx: Context) -> Iterator[Diagnostic]:
                                at=o.at("environment"), missing=env is None,
                                hint=did_you_mean(c.environment, [
                                    k for k, v in ctx.index.items() if isinstance(v, Environment)]))
-    for provision in under_test(ctx):
-        if provision.id not in verified:
+    # The provisions under_test() gives, from the facts of each part.
+    for part in ctx.parts:
+        for index, provision_id in part.under_test:
+            if provision_id in verified:
+                continue
+            provision = part.object(index)
             yield ctx.find("VER001", "this provision is under test but no case verifies it",
                            provision.origin, provision.id, missing=True,
                            hint=f"add {provision.id} to the verifies of a case")
