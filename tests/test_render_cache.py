@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,38 @@ def test_pages_made_in_two_processes_are_the_same(shipped_repo: Path, tmp_path: 
     again = render.render_site(repo.standards, cache=memory)  # hits found in the workers
     assert again == alone
     assert sorted(memory.kept) == sorted(memory.store)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_validation_gate_makes_the_first_pass(
+    invoke: Callable[..., Any], shipped_repo: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """A whole render's validation gate surveys the standards it reads whole (in its worker
+    processes too), the same as render's own first pass; a standard read with parts standing
+    in, or served from the cache, is left to render; and the site is the same either way."""
+    from stdkit import validate as validate_mod
+
+    monkeypatch.setenv("STDKIT_JOBS", jobs)
+    monkeypatch.setattr(validate_mod, "PARALLEL_BYTES", 0)
+    expected = {sid: render.survey(std)
+                for sid, std in load_repository(shipped_repo).standards.items()}
+    report = validate_mod.validate_paths(shipped_repo, [shipped_repo], collect=render.survey)
+    assert report.collected == expected
+    part = shipped_repo / "standards" / "rfia-0301" / "assessment.yaml"
+    part.write_text(part.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    again = validate_mod.validate_paths(shipped_repo, [shipped_repo], collect=render.survey)
+    assert "rfia-0301" not in again.collected
+    assert validate_mod.validate_paths(shipped_repo, [shipped_repo],
+                                       collect=render.survey).collected == {}
+    surveyed: list[list[str]] = []
+    real = render._surveys
+
+    def spy(standards: Any, chosen: list[str]) -> Any:
+        surveyed.append(list(chosen))
+        return real(standards, chosen)
+
+    monkeypatch.setattr(render, "_surveys", spy)
+    shutil.rmtree(shipped_repo / CACHE_DIR)
+    _both(invoke, shipped_repo)
+    # The cached render's gate surveyed all three; the uncached render surveyed them itself.
+    assert surveyed == [[], sorted(expected)]

@@ -471,9 +471,10 @@ def render(
     else:
         whole = None
         if rcache is not None and not standard_ids:
-            # Validation first: it reads and checks the standards in two processes and keeps
-            # their parsed documents, which the load below takes from the cache.
-            whole = validate_paths(root, [root])
+            # Validation first: it reads and checks the standards in two processes, keeps
+            # their parsed documents (which the load below takes from the cache), and makes
+            # the site's first pass over the standards it reads whole.
+            whole = validate_paths(root, [root], collect=publish.survey)
         source = rcache.base.source(DiskSource(root)) if rcache is not None else None
         # When the repository passed, every folder holds the standard of its name (STD001):
         # each is read when its page or a reference needs it, and forgotten after.
@@ -524,9 +525,12 @@ def render(
     else:
         gate = (report.diagnostics, report.summary)
         del repo, report  # the report may hold the repository's documents too
+        surveyed = whole.collected if lazy and whole is not None else None
+        del whole
         site = publish.render_site(standards, selected, fmt=format.value, lang=lang,
                                    progress=None if quiet else progress, cache=rcache,
-                                   keep=publish.LAZY_KEEP if lazy else None)
+                                   keep=publish.LAZY_KEEP if lazy else None,
+                                   surveyed=surveyed)
         if rcache is not None:
             rcache.store_site(options, site.files, list(site.diagnostics), gate)
             rcache.close(prune=True)

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
@@ -44,6 +44,8 @@ class Report:
     diagnostics: list[Diagnostic]
     summary: Summary
     repo: Repository
+    # What ``collect`` (see validate_paths) made of each standard the run read whole, by id.
+    collected: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -117,11 +119,16 @@ def whole(root: Path, paths: Iterable[Path]) -> bool:
     return True
 
 
-def validate_paths(root: Path, paths: Iterable[Path], *, use_cache: bool = True) -> Report:
+def validate_paths(root: Path, paths: Iterable[Path], *, use_cache: bool = True,
+                   collect: Callable[[Standard], Any] | None = None) -> Report:
     """Validate what command-line ``paths`` name, through the cache unless ``use_cache`` is off.
 
     The report is the same with and without the cache (see :mod:`stdkit.cache`); a run over the
     whole repository is served whole when nothing at all changed since an earlier one.
+
+    ``collect`` is run, in the processes that check them, on the standards the run reads
+    whole (not those it serves from the cache), and its results are in ``Report.collected``
+    (for ``render``, which would otherwise read every standard again for its first pass).
     """
     paths = list(paths)
     cache: ValidationCache | None = None
@@ -136,7 +143,7 @@ def validate_paths(root: Path, paths: Iterable[Path], *, use_cache: bool = True)
             return Report(hit[0], hit[1], Repository(root=root, settings=Settings()))
     source = cache.source(DiskSource(root)) if cache is not None else None
     if cache is not None and everything:
-        lazy = _validate_lazily(root, cache)
+        lazy = _validate_lazily(root, cache, collect)
         if lazy is not None:
             cache.store_report(lazy.diagnostics, lazy.summary)
             cache.close(prune=True)
@@ -152,7 +159,8 @@ def validate_paths(root: Path, paths: Iterable[Path], *, use_cache: bool = True)
     return report
 
 
-def _validate_lazily(root: Path, cache: ValidationCache) -> Report | None:
+def _validate_lazily(root: Path, cache: ValidationCache,
+                     collect: Callable[[Standard], Any] | None = None) -> Report | None:
     """The whole-repository report, reading only the standards whose findings may have changed.
 
     Each standard's part of the report (its findings with waivers and settings applied, its
@@ -179,9 +187,10 @@ def _validate_lazily(root: Path, cache: ValidationCache) -> Report | None:
     # index, and the standards checked again only because they refer to one of them answer
     # those lookups from it, without reading it again.
     changed = [name for name in todo if cache.index(repo, name) is None]
+    collected: dict[str, Any] = {}
     for batch in (changed, [name for name in todo if name not in changed]):
         if batch:
-            parts.update(_check_standards(root, cache, names, batch))
+            parts.update(_check_standards(root, cache, names, batch, collect, collected))
     repo.standards = _LazyStandards(repo, names)
     rest = validate_repository(repo, set())  # the settings' own findings
     found = [d for mine, _w, _f in parts.values() for d in mine] + rest.diagnostics
@@ -189,7 +198,7 @@ def _validate_lazily(root: Path, cache: ValidationCache) -> Report | None:
     files = (1 if SETTINGS_FILE in repo.documents else 0) + sum(f for _d, _w, f in parts.values())
     summary = Summary.of(diagnostics, files=files, standards=len(names),
                          waived=sum(w for _d, w, _f in parts.values()))
-    return Report(diagnostics, summary, repo)
+    return Report(diagnostics, summary, repo, collected)
 
 
 # Below this many bytes of YAML to check, starting processes costs more than it saves.
@@ -198,13 +207,16 @@ _TASK: dict[str, Any] = {}
 
 
 def _check_standards(
-    root: Path, cache: ValidationCache, names: list[str], todo: list[str]
+    root: Path, cache: ValidationCache, names: list[str], todo: list[str],
+    collect: Callable[[Standard], Any] | None = None,
+    collected: dict[str, Any] | None = None,
 ) -> dict[str, tuple[list[Diagnostic], int, int]]:
-    """Each standard's part of the report, checked in parallel processes where it pays."""
+    """Each standard's part of the report, checked in parallel processes where it pays (and
+    what ``collect`` made of each standard read whole, into ``collected``)."""
     weight = {name: _folder_bytes(root, name) for name in todo}
     jobs = min(_jobs(), len(todo))
     if jobs < 2 or sum(weight.values()) < PARALLEL_BYTES:
-        return _check_chunk(root, cache, names, todo)
+        return _check_chunk(root, cache, names, todo, collect=collect, collected=collected)
     # Neighbouring standards (which usually refer to each other) go to the same process, in
     # contiguous runs of about equal size: each to the process in whose share its middle
     # byte falls.
@@ -222,30 +234,35 @@ def _check_standards(
     # Every process checks its own standards first, and leaves a standard whose checks ask
     # about another process's standard (not yet indexed) until all have indexed theirs: see
     # _check_chunk.
-    _TASK.update(root=root, cache=cache, names=names, barrier=context.Barrier(len(tasks)))
+    _TASK.update(root=root, cache=cache, names=names, barrier=context.Barrier(len(tasks)),
+                 collect=collect)
     gc.freeze()
     try:
         with context.Pool(len(tasks)) as pool:
             results = pool.map(_check_task, tasks, chunksize=1)
     except (OSError, RuntimeError):
-        return _check_chunk(root, cache, names, todo)
+        return _check_chunk(root, cache, names, todo, collect=collect, collected=collected)
     finally:
         gc.unfreeze()
         _TASK.clear()
     out: dict[str, tuple[list[Diagnostic], int, int]] = {}
-    for found, used, changed in results:
+    for found, used, changed, made in results:
         out.update(found)
         cache.merge(used, changed)
+        if collected is not None:
+            collected.update(made)
     return out
 
 
 def _check_task(
     chunk: list[str],
-) -> tuple[dict[str, tuple[list[Diagnostic], int, int]], set[str], bool]:
+) -> tuple[dict[str, tuple[list[Diagnostic], int, int]], set[str], bool, dict[str, Any]]:
     """A worker process's share: check ``chunk``, write its cache entries, report back."""
     cache: ValidationCache = _TASK["cache"]
-    found = _check_chunk(_TASK["root"], cache, _TASK["names"], chunk, _TASK["barrier"])
-    return found, cache.flush(), cache.changed
+    collected: dict[str, Any] = {}
+    found = _check_chunk(_TASK["root"], cache, _TASK["names"], chunk, _TASK["barrier"],
+                         collect=_TASK["collect"], collected=collected)
+    return found, cache.flush(), cache.changed, collected
 
 
 # How long a process waits for the others to index their standards before it reads the
@@ -255,7 +272,9 @@ BARRIER_SECONDS = 300.0
 
 def _check_chunk(
     root: Path, cache: ValidationCache, names: list[str], chunk: list[str],
-    barrier: threading.Barrier | None = None,
+    barrier: threading.Barrier | None = None, *,
+    collect: Callable[[Standard], Any] | None = None,
+    collected: dict[str, Any] | None = None,
 ) -> dict[str, tuple[list[Diagnostic], int, int]]:
     """Each standard of ``chunk``'s part of the report, its cache entries written as it goes.
 
@@ -289,6 +308,8 @@ def _check_chunk(
             cache.store_result(repo, name, *out[name])
             if name in later:
                 later.remove(name)
+            if collect is not None and collected is not None and standards.whole(name):
+                collected[name] = collect(standards[name])
         # In memory: the standard just checked and the next one (read ahead when this one's
         # checks asked about it), and those left for the second phase. The standards checked
         # before are indexed in the cache by now, which answers for them.
@@ -426,6 +447,10 @@ class _LazyStandards(dict[str, Standard]):
     def read(self, key: str) -> bool:
         """Whether the standard ``key`` is in memory (read, and not forgotten since)."""
         return super().get(key, _UNREAD) is not _UNREAD
+
+    def whole(self, key: str) -> bool:
+        """Whether the standard ``key`` is in memory with every part read (none stood in)."""
+        return self.read(key) and not any(self._stand_ins.get(key, {}).values())
 
     def __getitem__(self, key: str) -> Standard:
         value = super().__getitem__(key)
