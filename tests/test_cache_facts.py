@@ -284,8 +284,8 @@ def test_entries_are_kept_in_a_few_packs(shipped_repo: Path) -> None:
 def test_pruning_keeps_what_is_used_and_bounds_the_packs(
     shipped_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache_mod._Packs, "MANY", 3)
-    monkeypatch.setattr(cache_mod._Packs, "SMALL", 1 << 30)
+    monkeypatch.setattr(cache_mod.Packs, "MANY", 3)
+    monkeypatch.setattr(cache_mod.Packs, "SMALL", 1 << 30)
     first = _same(shipped_repo)
     scope = shipped_repo / "standards" / "rfia-0101" / "scope.yaml"
     for i in range(6):
@@ -303,7 +303,7 @@ def test_pruning_keeps_what_is_used_and_bounds_the_packs(
 
 def test_a_pack_written_by_another_process_is_found(tmp_path: Path) -> None:
     folder = tmp_path / "validate"
-    mine, other = cache_mod._Packs(folder), cache_mod._Packs(folder)
+    mine, other = cache_mod.Packs(folder), cache_mod.Packs(folder)
     assert mine.get("doc/a") is None
     other.write({"doc/a": b"first"})
     assert mine.get("doc/a") == b"first"
@@ -312,6 +312,6 @@ def test_a_pack_written_by_another_process_is_found(tmp_path: Path) -> None:
     # A pack another run pruned meanwhile is a miss, not an error.
     for pack in folder.glob("*.pack"):
         pack.unlink()
-    fresh = cache_mod._Packs(folder)
+    fresh = cache_mod.Packs(folder)
     assert fresh.get("doc/a") is None
     assert not list(folder.glob(".*.tmp"))

@@ -7,9 +7,11 @@ revisions hold is built (and compared) once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from stdkit.baseline import compare
+from stdkit.cache import Packs
 from stdkit.diff import format_json, format_text
 from stdkit.gitrepo import GitRepo, ParsedBlobs, SameBlobs
 from stdkit.loader import load_repository
@@ -26,9 +28,25 @@ def outputs(root: Path) -> tuple[str, str, str]:
             redline_rst(found.result, found.old, found.new))
 
 
-def entries(root: Path) -> list[Path]:
-    folder = root / ".stdkit-cache" / "diff"
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+def _listing(root: Path) -> dict[str, tuple[str, int, int]]:
+    """The cache's entries: name -> (pack file, offset, length)."""
+    return Packs(root / ".stdkit-cache" / "diff" / "packs").listing()
+
+
+def entries(root: Path) -> list[str]:
+    return sorted(_listing(root))
+
+
+def damage(root: Path, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite every entry in place (its length kept)."""
+    folder = root / ".stdkit-cache" / "diff" / "packs"
+    for pack, offset, length in _listing(root).values():
+        with (folder / pack).open("r+b") as fh:
+            fh.seek(offset)
+            data = change(fh.read(length))
+            assert len(data) == length
+            fh.seek(offset)
+            fh.write(data)
 
 
 def test_warm_run_gives_the_cold_result(tmp_path: Path) -> None:
@@ -36,6 +54,8 @@ def test_warm_run_gives_the_cold_result(tmp_path: Path) -> None:
     cold = outputs(root)
     stored = entries(root)
     assert stored, "the first run keeps the parsed blobs"
+    packs = list((root / ".stdkit-cache" / "diff" / "packs").iterdir())
+    assert len(packs) < len(stored)  # a standard's entries a pack, not a file an entry
     assert (root / ".stdkit-cache" / ".gitignore").is_file()
     assert outputs(root) == cold
     assert entries(root) == stored  # nothing new to keep
@@ -45,13 +65,11 @@ def test_warm_run_gives_the_cold_result(tmp_path: Path) -> None:
 def test_tampered_or_foreign_entries_are_ignored(tmp_path: Path) -> None:
     root = repo_with_baselines(tmp_path / "r")
     cold = outputs(root)
-    for path in entries(root):
-        data = bytearray(path.read_bytes())
-        data[-1] ^= 0xFF  # a payload its signature no longer covers
-        path.write_bytes(bytes(data))
+    assert entries(root)
+    # A payload its signature no longer covers.
+    damage(root, lambda data: data[:-1] + bytes([data[-1] ^ 0xFF]))
     assert outputs(root) == cold
-    for path in entries(root):
-        path.write_bytes(b"\0" * 40)
+    damage(root, lambda data: b"\0" * 40 + data[40:])  # a signature of nobody
     assert outputs(root) == cold
 
 

@@ -33,7 +33,7 @@ links under ``standards/`` is not cached at all (what a link shows can change wi
 repository changing). Every failure to read or write the cache is a miss, never an error.
 
 A run writes its new entries a standard's worth at a time, each batch as one pack file under
-``.stdkit-cache/validate/`` (see :class:`_Packs`): a first run makes a few dozen files, not
+``.stdkit-cache/validate/`` (see :class:`Packs`): a first run makes a few dozen files, not
 thousands, and a lookup is one read at an offset.
 """
 
@@ -204,7 +204,7 @@ class ValidationCache:
         self._read_as: dict[str, tuple[list[Any], list[Any], bool]] = {}
         self._new: dict[str, bytes] = {}
         self._used: set[str] = set()
-        self._packs = _Packs(self.dir)
+        self._packs = Packs(self.dir)
 
     # -- opening and fingerprinting ------------------------------------------------------------
 
@@ -652,8 +652,8 @@ def _write(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
-class _Packs:
-    """Where the entries of a validation cache are kept: pack files of many entries each.
+class Packs:
+    """Where the entries of a cache are kept (validation, diff): pack files of many entries each.
 
     A run writes its new entries a few at a time (a standard's worth), each batch as one pack:
     ``MAGIC``, the length of the header, the header (a marshalled mapping from entry name to

@@ -17,6 +17,7 @@ import gc
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -569,15 +570,21 @@ class ParsedBlobs:
     The same folder keeps plain values under keys of git object ids (:meth:`value`,
     :meth:`keep`): the diff keeps there what it found between two git trees of a standard.
 
-    The folder is bounded: once it holds more than :data:`LIMIT` bytes, a run that wrote new
-    entries drops every entry it did not use itself (:meth:`prune`).
+    Entries are written a standard's worth at a time into pack files (:class:`stdkit.cache.Packs`):
+    a first diff of a repository makes a few dozen files, not one per file it parsed. The
+    folder is bounded: once it holds more than :data:`LIMIT` bytes, a run that wrote new
+    entries drops the packs none of whose entries it used, and merges those it used little
+    (:meth:`prune`).
     """
 
     LIMIT = 256 * 1024 * 1024
 
     def __init__(self, root: Path, key: bytes, code: bytes) -> None:
+        from stdkit.cache import Packs
+
         self.root = root
-        self.dir = root / CACHE_DIR / "diff" / "doc"
+        self.dir = root / CACHE_DIR / "diff" / "packs"
+        self._packs = Packs(self.dir)
         self._key = key[:64]
         self.code = code
         self._new: dict[str, bytes] = {}
@@ -602,9 +609,8 @@ class ParsedBlobs:
         """The value of an entry (INVALID: none, damaged, or not this user's)."""
         from stdkit.cache import INVALID, unseal
 
-        try:
-            blob = (self.dir / name).read_bytes()
-        except OSError:
+        blob = self._packs.get(name)
+        if blob is None:
             return INVALID
         collecting = gc.isenabled()
         gc.disable()  # a fresh tree of plain values has no cycles to look for
@@ -681,40 +687,25 @@ class ParsedBlobs:
             ignore = self.root / CACHE_DIR / ".gitignore"
             if not ignore.exists():
                 _write(ignore, b"# stdkit's cache: never commit it\n*\n")
-            for name, blob in self._new.items():
-                _write(self.dir / name, blob)
+            self._packs.write(self._new)
             self.wrote = True
         except OSError:
             pass
         self._new.clear()
 
-    def prune(self, used: Iterable[str] = ()) -> int:
-        """Once the folder holds more than :data:`LIMIT` bytes, drop the entries that neither
-        this run nor ``used`` (what worker processes used) read or wrote; how many went."""
-        keep = self.used | set(used)
-        entries: list[tuple[str, int]] = []
+    def prune(self, used: Iterable[str] = ()) -> None:
+        """Once the folder holds more than :data:`LIMIT` bytes, drop what neither this run nor
+        ``used`` (what worker processes used) read or wrote (see :meth:`Packs.prune`)."""
+        # Entries of stdkit versions that kept one file an entry: gone with the first prune.
+        shutil.rmtree(self.root / CACHE_DIR / "diff" / "doc", ignore_errors=True)
         try:
-            with os.scandir(self.dir) as folders:
-                for folder in folders:
-                    if not folder.is_dir(follow_symlinks=False):
-                        continue
-                    with os.scandir(folder.path) as files:
-                        entries += [(f"{folder.name}/{f.name}", f.stat(follow_symlinks=False)
-                                     .st_size) for f in files if not f.name.startswith(".")
-                                    and f.is_file(follow_symlinks=False)]
+            with os.scandir(self.dir) as found:
+                size = sum(f.stat(follow_symlinks=False).st_size for f in found
+                           if f.is_file(follow_symlinks=False))
         except OSError:
-            return 0
-        if sum(size for _name, size in entries) <= self.LIMIT:
-            return 0
-        gone = 0
-        for name, _size in entries:
-            if name not in keep:
-                try:
-                    (self.dir / name).unlink()
-                    gone += 1
-                except OSError:
-                    pass
-        return gone
+            return
+        if size > self.LIMIT:
+            self._packs.prune(self.used | set(used))
 
 
 def diagnostic_state(d: Diagnostic) -> tuple[Any, ...]:
