@@ -38,6 +38,7 @@ from stdkit.diff import (
 )
 from stdkit.errors import EXIT_FINDINGS, RefusedError, StdkitError, UsageError
 from stdkit.fsio import repository_lock, write_atomic
+from stdkit.gcpause import collector_paused
 from stdkit.gitrepo import (
     WORKTREE_LABEL,
     CommitInfo,
@@ -522,13 +523,8 @@ def _run_unit(unit: _Unit, sides: tuple[_Side, _Side], store: ParsedBlobs | None
     # Documents, models and changes are trees without cycles, freed by reference counting
     # when the unit is done: the collector would only walk them again and again. It comes back
     # once they are gone (a collection now would walk everything the unit read).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _read_and_diff(unit, sides, store, models)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _unit_key(unit: _Unit, sides: tuple[_Side, _Side]) -> tuple[str, ...] | None:

@@ -13,7 +13,6 @@ time); a symbolic link in the tree (mode 120000) is refused as an escape, whatev
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import re
@@ -27,6 +26,7 @@ from typing import Any
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.errors import StdkitError, UsageError
 from stdkit.fsio import CACHE_DIR
+from stdkit.gcpause import collector_paused
 from stdkit.loader import (
     META_FILE,
     SETTINGS_FILE,
@@ -612,13 +612,8 @@ class ParsedBlobs:
         blob = self._packs.get(name)
         if blob is None:
             return INVALID
-        collecting = gc.isenabled()
-        gc.disable()  # a fresh tree of plain values has no cycles to look for
-        try:
+        with collector_paused():  # a fresh tree of plain values has no cycles to look for
             return unseal(self._key, blob)  # INVALID unless this user's stdkit wrote it
-        finally:
-            if collecting:
-                gc.enable()
 
     def _keep(self, name: str, value: Any) -> None:
         from stdkit.cache import seal
@@ -651,17 +646,13 @@ class ParsedBlobs:
         state = self._read(name)
         if state is INVALID:
             return None
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            data, marks, key_marks, raw, block, diags, ok, has_source = state
-            doc = Document(file, data, marks, key_marks, raw, set(block),
-                           [diagnostic_of(d) for d in diags], ok)
+            with collector_paused():
+                data, marks, key_marks, raw, block, diags, ok, has_source = state
+                doc = Document(file, data, marks, key_marks, raw, set(block),
+                               [diagnostic_of(d) for d in diags], ok)
         except (ValueError, TypeError):
             return None
-        finally:
-            if collecting:
-                gc.enable()
         if has_source:
             # The text itself (for columns inside texts) comes from the blob already read.
             try:

@@ -7,7 +7,6 @@ without being read.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 from stdkit import schema, yamlio
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.errors import UsageError
+from stdkit.gcpause import collector_paused
 from stdkit.model import (
     E2E,
     Case,
@@ -309,13 +309,8 @@ def _load_standard(
     # A standard is a tree of new objects without cycles (documents, frozen model objects):
     # the cyclic garbage collector would only walk the growing heap again and again while it
     # is built (about half the time of reading a standard from the cache).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _build_standard(repo, source, folder, check=check, stand_ins=stand_ins)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _build_standard(

@@ -14,7 +14,6 @@ tree. ``tests/test_render_fast.py`` holds the two parses equal.
 
 from __future__ import annotations
 
-import gc
 import html
 import io
 import re
@@ -35,6 +34,7 @@ from docutils.utils import SystemMessagePropagation, punctuation_chars
 from docutils.writers.html5_polyglot import HTMLTranslator, Writer
 
 from stdkit.diagnostics import Diagnostic, Severity, sort_diagnostics
+from stdkit.gcpause import collector_paused
 from stdkit.render import Catalogue, RstDocument, Where, labels
 
 SAFE_LINK = re.compile(r"^(?:https?|mailto)$")
@@ -968,13 +968,8 @@ def _publish(rst: str, source: str, lang: str,
     # A page's tree is tens of thousands of nodes linked to their parents: the collector
     # would walk it again and again while it grows, and once more to find it is garbage.
     # It waits instead, and the tree is taken apart when the page is written (freed at once).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _publish_tree(rst, source, lang, doc)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _dismantle(document: nodes.document) -> None:

@@ -15,7 +15,6 @@ Every rejection is a diagnostic with file, line and column; the caller never see
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import re
@@ -27,6 +26,7 @@ import yaml
 
 from stdkit.diagnostics import Diagnostic, Severity
 from stdkit.errors import StdkitError
+from stdkit.gcpause import collector_paused
 
 Path_ = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -248,36 +248,34 @@ def parse(text: str, file: str, *, doc: Document | None = None) -> Document:
     doc.source = text
     # A document is a tree of fresh dicts and lists, without cycles: the cyclic garbage
     # collector would only walk it again and again while it grows.
-    collecting = gc.isenabled()
-    gc.disable()
     parser = None
-    try:
-        parser = _PARSER(text)
-        # The parser's events one by one, until it gives None (iterated in C: no generator
-        # frame to resume for each of the half a million events of 10,000 clauses).
-        _build(doc, iter(parser.get_event, None))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        hint = None
-        if "\t" in problem or "tab" in problem.lower():
-            hint = "indent with spaces, not tabs"
-        doc.diagnostics.append(Diagnostic(
-            "YAML001", Severity.ERROR, f"YAML syntax error: {problem}", file, line, col, hint=hint))
-        doc.ok = False
-        doc.data = None
-    except yaml.YAMLError as exc:
-        doc.diagnostics.append(Diagnostic(
-            "YAML001", Severity.ERROR, f"YAML syntax error: {exc}", file))
-        doc.ok = False
-        doc.data = None
-    finally:
-        dispose = getattr(parser, "dispose", None) if parser is not None else None
-        if dispose:
-            dispose()
-        if collecting:
-            gc.enable()
+    with collector_paused():
+        try:
+            parser = _PARSER(text)
+            # The parser's events one by one, until it gives None (iterated in C: no generator
+            # frame to resume for each of the half a million events of 10,000 clauses).
+            _build(doc, iter(parser.get_event, None))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            problem = exc.problem or exc.context or "invalid YAML"
+            hint = None
+            if "\t" in problem or "tab" in problem.lower():
+                hint = "indent with spaces, not tabs"
+            doc.diagnostics.append(Diagnostic(
+                "YAML001", Severity.ERROR, f"YAML syntax error: {problem}", file, line, col,
+                hint=hint))
+            doc.ok = False
+            doc.data = None
+        except yaml.YAMLError as exc:
+            doc.diagnostics.append(Diagnostic(
+                "YAML001", Severity.ERROR, f"YAML syntax error: {exc}", file))
+            doc.ok = False
+            doc.data = None
+        finally:
+            dispose = getattr(parser, "dispose", None) if parser is not None else None
+            if dispose:
+                dispose()
     return doc
 
 
