@@ -7,7 +7,7 @@ Everything that carries an id is an *object*; every object knows where it was wr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -402,29 +402,45 @@ def descendants(root: Obj) -> Iterator[tuple[Obj, Obj | None]]:
 
 def numbering(standard: Standard) -> dict[str, str]:
     """Clause numbers by id: 1, 2, 2.1 … for the body, A, A.1 … for annexes, 3.1 … for terms."""
+    return number_parts((part.id, part.type, clause_tree(part), [t.id for t in part.terms])
+                        for part in standard.parts)
+
+
+# A part as numbering sees it: its id, its type, its clause tree (clause_tree) and the ids of
+# its terms.
+PartOutline = tuple[str, str | None, tuple[Any, ...], Sequence[str]]
+
+
+def clause_tree(clause: Clause) -> tuple[Any, ...]:
+    """The ids of ``clause``'s subclauses, each with its own subclauses: ``((id, (...)), …)``."""
+    return tuple((sub.id, clause_tree(sub)) for sub in clause.clauses)
+
+
+def number_parts(parts: Iterable[PartOutline]) -> dict[str, str]:
+    """:func:`numbering` of a standard's parts in order, each given by its outline."""
     numbers: dict[str, str] = {}
     body = 0
     annex = 0
 
-    def sub(clause: Clause, prefix: str) -> None:
-        for i, child in enumerate(clause.clauses, 1):
+    def sub(tree: tuple[Any, ...], prefix: str) -> None:
+        for i, (child, below) in enumerate(tree, 1):
             number = f"{prefix}.{i}"
-            numbers[child.id] = number
-            sub(child, number)
+            numbers[child] = number
+            sub(below, number)
 
-    for part in standard.parts:
-        if part.type in UNNUMBERED_TYPES:
+    for pid, kind, tree, terms in parts:
+        if kind in UNNUMBERED_TYPES:
             continue
-        if part.type == "annex":
+        if kind == "annex":
             prefix = chr(ord("A") + annex) if annex < 26 else f"Z{annex - 25}"
             annex += 1
         else:
             body += 1
             prefix = str(body)
-        numbers[part.id] = prefix
-        sub(part, prefix)
-        for i, term in enumerate(part.terms, 1):
-            numbers[term.id] = f"{prefix}.{i}"
+        numbers[pid] = prefix
+        sub(tree, prefix)
+        for i, term in enumerate(terms, 1):
+            numbers[term] = f"{prefix}.{i}"
     return numbers
 
 

@@ -44,7 +44,9 @@ from stdkit.model import (
     Unit,
     ValueEntry,
     ValueTable,
+    clause_tree,
     descendants,
+    number_parts,
     role_target,
 )
 from stdkit.yamlio import Document
@@ -308,43 +310,13 @@ def _extract(part: Clause) -> tuple[Any, ...]:
     return (part.id, part.type, part.annex, part.title is not None, bool(part.provisions),
             tuple(c.id for c in part.clauses), foreword, tuple(objects),
             tuple((role, target, tuple(seen)) for (role, target), seen in roles.items()),
-            tuple(located), tuple(under_test), tuple(units), _tree(part),
+            tuple(located), tuple(under_test), tuple(units), clause_tree(part),
             tuple(t.id for t in part.terms), subdivided, None, tuple(waivers), tuple(refs))
-
-
-def _tree(clause: Clause) -> tuple[Any, ...]:
-    """The ids of ``clause``'s subclauses, each with its own subclauses: ``((id, (...)), …)``."""
-    return tuple((sub.id, _tree(sub)) for sub in clause.clauses)
 
 
 def numbering(standard: Standard, parts: list[PartFacts]) -> dict[str, str]:
     """As :func:`stdkit.model.numbering`, from the parts' facts."""
-    from stdkit.model import UNNUMBERED_TYPES
-
-    numbers: dict[str, str] = {}
-    body = 0
-    annex = 0
-
-    def sub(tree: tuple[Any, ...], prefix: str) -> None:
-        for i, (child, below) in enumerate(tree, 1):
-            number = f"{prefix}.{i}"
-            numbers[child] = number
-            sub(below, number)
-
-    for part in parts:
-        if part.type in UNNUMBERED_TYPES:
-            continue
-        if part.type == "annex":
-            prefix = chr(ord("A") + annex) if annex < 26 else f"Z{annex - 25}"
-            annex += 1
-        else:
-            body += 1
-            prefix = str(body)
-        numbers[part.id] = prefix
-        sub(part.tree, prefix)
-        for i, term in enumerate(part.terms, 1):
-            numbers[term] = f"{prefix}.{i}"
-    return numbers
+    return number_parts((part.id, part.type, part.tree, part.terms) for part in parts)
 
 
 # -- whole objects as plain values --------------------------------------------------------------
