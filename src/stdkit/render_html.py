@@ -366,13 +366,11 @@ for _name, _value in vars(states.Inliner).items():
 # compares them); anything this does not expect falls back to docutils' parse of the page.
 _CONTAINER = re.compile(r"\.\. container:: (\S.*)$")
 _CLASS = re.compile(r"\.\. class:: (\S.*)$")
-_ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1{3,}$")
-
-
-# A line of one punctuation character repeated (a transition, or a title's underline), and a
-# rubric of one line as stdkit writes it.
-_LINE = re.compile(r"([!-/:-@\[-`{-~])\1* *$")
 _RUBRIC = re.compile(r"\.\. rubric:: +(\S.*)$")
+# A title's underline as stdkit writes it (four or more of one punctuation character), and any
+# line docutils may read as a transition or an underline (one of them, repeated).
+_ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1{3,}$")
+_LINE = re.compile(r"([!-/:-@\[-`{-~])\1* *$")
 
 
 class _Fallback(Exception):
@@ -392,8 +390,8 @@ class _StructuralParse:
         self.indent = [len(x) - len(x.lstrip(" ")) if x.strip() else -1 for x in lines]
         self.lines = StringList(lines, source=document["source"])
         machine: Any = states.RSTStateMachine(state_classes=states.state_classes,
-                                         initial_state="Body",
-                                         debug=document.reporter.debug_flag)
+                                              initial_state="Body",
+                                              debug=document.reporter.debug_flag)
         # What RSTStateMachine.run sets up before it reads the first line.
         machine.language = languages.get_language(document.settings.language_code,
                                                   document.reporter)
